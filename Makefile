@@ -1,0 +1,46 @@
+# Entry points; CMake does the building (build/), ctest and pytest do the testing.
+# `make` builds build/gregor; `make run` installs what is missing and starts a broker on
+# 127.0.0.1:9092 with data in ./data; `make test` installs, builds and runs every test.
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all build run test deps unit integration java asan fuzz format clean compat bench
+
+all: build
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/install-deps
+
+run: deps build
+	@mkdir -p data
+	$(BUILD)/gregor broker config/server.properties
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DGREGOR_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+fuzz:
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DGREGOR_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@scripts/run-fuzzers build-fuzz $${FUZZ_SECONDS:-30}
+
+integration: build
+	@scripts/run-integration
+
+test: deps build unit asan fuzz integration
+
+format:
+	@find src tests/unit tests/fuzz -name '*.[ch]' -not -path 'src/proto/gen/*' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-fuzz

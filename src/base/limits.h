@@ -1,0 +1,16 @@
+/*
+ * limits.h: every hard limit in one place, with its unit in its name.
+ */
+#ifndef GREGOR_BASE_LIMITS_H
+#define GREGOR_BASE_LIMITS_H
+
+#define GR_ARENA_DEFAULT_LIMIT_BYTES (256u * 1024u * 1024u)
+#define GR_SOCKET_REQUEST_MAX_BYTES_DEFAULT (100 * 1024 * 1024)
+#define GR_MESSAGE_MAX_BYTES_DEFAULT 1048588
+#define GR_TOPIC_NAME_MAX_CHARS 249
+#define GR_PARTITIONS_PER_TOPIC_MAX 100000
+#define GR_CONN_OUTPUT_MAX_BYTES (64 * 1024 * 1024)
+#define GR_CONN_INFLIGHT_REQUESTS_MAX 256
+#define GR_PRODUCER_BATCHES_KEPT 5
+
+#endif
