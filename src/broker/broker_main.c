@@ -1,11 +1,177 @@
-/* broker_main.c: parses configuration, opens the logs, runs the event loops until SIGTERM. */
+/*
+ * broker_main.c: `gregor broker [server.properties] [--override key=value ...]`.
+ * Reads the configuration, opens the logs, runs the event loops until SIGTERM
+ * or SIGINT, then flushes every log and exits.
+ */
 #include "broker/broker_main.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "broker/broker.h"
+#include "broker/fetch_wait.h"
+#include "broker/handlers_group.h"
+
+static gr_server *running_server;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (running_server) gr_server_stop(running_server);
+}
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: gregor broker [server.properties] [--override key=value ...]\n"
+                 "Runs a broker. Keys are Apache Kafka's (listeners, log.dirs, num.partitions, ...);\n"
+                 "see docs/configuration.md.\n");
+}
+
+static int parse_args(int argc, char **argv, gr_properties *props) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "--override") || !strncmp(a, "--override=", 11)) {
+            const char *kv = a[10] == '=' ? a + 11 : (i + 1 < argc ? argv[++i] : NULL);
+            const char *eq = kv ? strchr(kv, '=') : NULL;
+            if (!eq || eq == kv) {
+                fprintf(stderr, "gregor broker: --override needs key=value\n");
+                return -1;
+            }
+            char key[256];
+            size_t n = (size_t)(eq - kv);
+            if (n >= sizeof key) return -1;
+            memcpy(key, kv, n);
+            key[n] = '\0';
+            gr_properties_set(props, key, eq + 1);
+            continue;
+        }
+        if (a[0] == '-') {
+            fprintf(stderr, "gregor broker: unknown option %s\n", a);
+            usage(stderr);
+            return -1;
+        }
+        gr_properties file;
+        gr_properties_init(&file);
+        int rc = gr_properties_load(&file, a);
+        if (rc != 0) {
+            if (rc < 0)
+                fprintf(stderr, "gregor broker: cannot read %s\n", a);
+            else
+                fprintf(stderr, "gregor broker: %s:%d: malformed line\n", a, rc);
+            gr_properties_free(&file);
+            return -1;
+        }
+        /* File first, overrides later: keep earlier overrides winning regardless of order. */
+        for (size_t k = 0; k < file.count; k++)
+            if (!gr_properties_get(props, file.items[k].key))
+                gr_properties_set(props, file.items[k].key, file.items[k].value);
+        gr_properties_free(&file);
+    }
+    return 0;
+}
+
+static void resolve_advertised(gr_broker *b) {
+    static gr_listener adv[GR_LISTENERS_MAX];
+    int n = b->cfg.advertised_count ? b->cfg.advertised_count : b->cfg.listener_count;
+    const gr_listener *src = b->cfg.advertised_count ? b->cfg.advertised : b->cfg.listeners;
+    for (int i = 0; i < n; i++) {
+        adv[i] = src[i];
+        if (!adv[i].host[0] || !strcmp(adv[i].host, "0.0.0.0") || !strcmp(adv[i].host, "::")) {
+            if (gethostname(adv[i].host, sizeof adv[i].host) != 0) snprintf(adv[i].host, sizeof adv[i].host, "localhost");
+        }
+    }
+    b->advertised = adv;
+    b->advertised_count = n;
+}
+
+static void retention_tick(void *ud);
+
+static void schedule_retention(gr_broker *b) {
+    gr_loop *l = gr_loop_current();
+    if (l) gr_loop_timer_add(l, b->cfg.log_retention_check_interval_ms, retention_tick, b);
+}
+
+static void retention_tick(void *ud) {
+    gr_broker *b = ud;
+    gr_topics_enforce_retention(b->topics, gr_wall_ms());
+    schedule_retention(b);
+}
+
+static void start_timers(void *ud) { schedule_retention(ud); }
 
 int gr_broker_main(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "broker: not yet\n");
-    return 1;
+    static gr_broker broker;
+    gr_broker *b = &broker;
+    b->started_ms = gr_mono_ms();
+    gr_properties props;
+    gr_properties_init(&props);
+    gr_broker_config_defaults(&b->cfg);
+    if (parse_args(argc, argv, &props) != 0 || gr_broker_config_apply(&b->cfg, &props) != 0) {
+        gr_properties_free(&props);
+        return 2;
+    }
+    gr_properties_free(&props);
+    resolve_advertised(b);
+
+    b->identity = gr_identity_open(b->cfg.log_dir, b->cfg.node_id);
+    if (!b->identity) return 1;
+    b->topics = gr_topics_open(&b->cfg);
+    if (!b->topics) return 1;
+    b->flusher = gr_flusher_start();
+    if (!b->flusher) return 1;
+
+    gr_server_config sc;
+    gr_server_config_defaults(&sc);
+    sc.loops = b->cfg.num_network_threads;
+    sc.idle_timeout_ms = b->cfg.connections_max_idle_ms;
+    sc.max_request_bytes = b->cfg.socket_request_max_bytes;
+    gr_server_handlers handlers = {.on_request = gr_broker_on_request};
+    b->server = gr_server_new(&sc, &handlers, b);
+    if (!b->server) return 1;
+    b->loop_count = gr_server_loop_count(b->server);
+    b->waiters = calloc((size_t)b->loop_count, sizeof *b->waiters);
+    for (int i = 0; i < b->loop_count; i++) b->waiters[i] = gr_fetch_waiters_new(b);
+    b->groups = gr_group_coordinator_start(b);
+
+    for (int i = 0; i < b->cfg.listener_count; i++) {
+        const gr_listener *l = &b->cfg.listeners[i];
+        if (strcmp(l->name, "PLAINTEXT") != 0)
+            GR_WARN("broker", "listener %s is served as PLAINTEXT (no TLS/SASL yet)", l->name);
+        int port = gr_server_listen(b->server, l->host, l->port);
+        if (port < 0) {
+            fprintf(stderr, "gregor broker: cannot listen on %s:%d (listeners)\n", l->host, l->port);
+            return 1;
+        }
+        GR_INFO("broker", "listening on %s:%d", l->host[0] ? l->host : "*", port);
+    }
+    running_server = b->server;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    gr_loop_post(gr_server_loop(b->server, 0), start_timers, b);
+    GR_INFO("broker", "node %d of cluster %s ready in %lld ms (%d event loops, log.dirs=%s)", b->cfg.node_id,
+            gr_identity_cluster_id(b->identity), (long long)(gr_mono_ms() - b->started_ms), b->loop_count,
+            b->cfg.log_dir);
+    int rc = gr_server_run(b->server);
+    GR_INFO("broker", "stopping");
+    running_server = NULL;
+    for (int i = 0; i < b->loop_count; i++) gr_fetch_waiters_free(b->waiters[i]);
+    gr_server_free(b->server);
+    gr_group_coordinator_stop(b->groups);
+    gr_flusher_stop(b->flusher);
+    gr_topics_flush_all(b->topics);
+    gr_topics_close(b->topics);
+    gr_identity_close(b->identity);
+    free(b->waiters);
+    GR_INFO("broker", "stopped");
+    return rc == 0 ? 0 : 1;
 }

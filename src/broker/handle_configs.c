@@ -1,0 +1,264 @@
+/*
+ * handle_configs.c: DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
+ * Topic configuration is stored with the topic (cluster/topics.c); broker
+ * configuration comes from server.properties and cannot be changed at run time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/handlers.h"
+#include "cluster/topic_config.h"
+#include "proto/errors.h"
+#include "proto/gen/alter_configs.h"
+#include "proto/gen/describe_configs.h"
+#include "proto/gen/incremental_alter_configs.h"
+
+#define RESOURCE_TOPIC 2
+#define RESOURCE_BROKER 4
+#define RESOURCE_BROKER_LOGGER 8
+#define CONFIG_ENTRIES_MAX 128
+
+#define OP_SET 0
+#define OP_DELETE 1
+#define OP_APPEND 2
+#define OP_SUBTRACT 3
+
+typedef struct describe_ctx {
+    gr_request *req;
+    gr_describe_configs_response_describe_configs_result *r;
+    const gr_describe_configs_request_describe_configs_resource *want;
+    bool synonyms;
+} describe_ctx;
+
+static bool wanted(const describe_ctx *c, const char *name) {
+    if (c->want->configuration_keys.count < 0) return true;
+    for (int32_t i = 0; i < c->want->configuration_keys.count; i++)
+        if (gr_str_eq(c->want->configuration_keys.items[i], name)) return true;
+    return false;
+}
+
+static void add_entry(describe_ctx *c, const char *name, const char *value, int source, bool read_only) {
+    if (!wanted(c, name) || c->r->configs.count >= CONFIG_ENTRIES_MAX) return;
+    gr_describe_configs_response_describe_configs_resource_result *e = &c->r->configs.items[c->r->configs.count++];
+    gr_describe_configs_response_describe_configs_resource_result_init(e);
+    e->name = gr_request_strdup(c->req, name);
+    e->value = gr_request_strdup(c->req, value);
+    e->read_only = read_only;
+    e->is_default = source == GR_CONFIG_SOURCE_DEFAULT;
+    e->config_source = (int8_t)source;
+    e->documentation.len = -1;
+    if (c->synonyms) {
+        e->synonyms.items = gr_request_alloc(c->req, sizeof e->synonyms.items[0]);
+        e->synonyms.count = 1;
+        gr_describe_configs_response_describe_configs_synonym_init(&e->synonyms.items[0]);
+        e->synonyms.items[0].name = e->name;
+        e->synonyms.items[0].value = e->value;
+        e->synonyms.items[0].source = (int8_t)source;
+    }
+}
+
+static bool topic_entry(const char *name, const char *value, int source, bool sensitive, bool read_only, void *ud) {
+    add_entry(ud, name, value, source, read_only);
+    return true;
+}
+
+static bool broker_entry(const char *name, const char *value, bool is_default, void *ud) {
+    add_entry(ud, name, value, is_default ? GR_CONFIG_SOURCE_DEFAULT : GR_CONFIG_SOURCE_STATIC_BROKER, true);
+    return true;
+}
+
+static bool is_our_broker(gr_request *req, gr_str name) {
+    char id[16];
+    snprintf(id, sizeof id, "%d", req->broker->cfg.node_id);
+    return name.len == 0 || gr_str_eq(name, id);
+}
+
+void gr_handle_describe_configs(gr_request *req) {
+    const gr_describe_configs_request *in = req->body;
+    gr_describe_configs_response *out = gr_request_new_response(req);
+    gr_broker *b = req->broker;
+    out->results.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->results.items[0]);
+    out->results.count = in->resources.count;
+    for (int32_t i = 0; i < in->resources.count; i++) {
+        const gr_describe_configs_request_describe_configs_resource *want = &in->resources.items[i];
+        gr_describe_configs_response_describe_configs_result *r = &out->results.items[i];
+        gr_describe_configs_response_describe_configs_result_init(r);
+        r->resource_type = want->resource_type;
+        r->resource_name = want->resource_name;
+        r->configs.items = gr_request_alloc(req, CONFIG_ENTRIES_MAX * sizeof r->configs.items[0]);
+        r->configs.count = 0;
+        describe_ctx ctx = {req, r, want, req->api_version >= 1 && in->include_synonyms};
+        if (want->resource_type == RESOURCE_TOPIC) {
+            gr_topic *topic = gr_topics_get(b->topics, want->resource_name);
+            if (!topic) {
+                r->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                r->error_message = gr_request_strdup(req, "The topic does not exist.");
+                continue;
+            }
+            gr_properties configs;
+            gr_properties_init(&configs);
+            gr_topics_copy_configs(b->topics, topic, &configs);
+            gr_topic_config_visit(&b->cfg, &configs, topic_entry, &ctx);
+            gr_properties_free(&configs);
+            gr_topic_release(topic);
+        } else if (want->resource_type == RESOURCE_BROKER) {
+            if (!is_our_broker(req, want->resource_name)) {
+                r->error_code = GR_ERR_INVALID_REQUEST;
+                r->error_message = gr_request_strdup(req, "Unexpected broker id");
+                continue;
+            }
+            gr_broker_config_visit(&b->cfg, broker_entry, &ctx);
+        } else if (want->resource_type == RESOURCE_BROKER_LOGGER) {
+            continue; /* no loggers to describe */
+        } else {
+            r->error_code = GR_ERR_INVALID_REQUEST;
+            r->error_message = gr_request_strdup(req, "Unsupported resource type");
+        }
+    }
+    gr_request_reply(req, out);
+}
+
+/* Copies a wire string into a C buffer; false if it does not fit or is null. */
+static bool cstr(gr_str s, char *out, size_t n) {
+    if (s.len < 0 || (size_t)s.len >= n) return false;
+    memcpy(out, s.ptr, (size_t)s.len);
+    out[s.len] = '\0';
+    return true;
+}
+
+static int16_t refuse_broker(gr_request *req, gr_str name, gr_str *msg) {
+    if (!is_our_broker(req, name)) return GR_ERR_INVALID_REQUEST;
+    *msg = gr_request_strdup(req, "Broker configuration is read from server.properties and cannot be changed at run time.");
+    return GR_ERR_INVALID_REQUEST;
+}
+
+void gr_handle_alter_configs(gr_request *req) {
+    const gr_alter_configs_request *in = req->body;
+    gr_alter_configs_response *out = gr_request_new_response(req);
+    out->responses.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
+    out->responses.count = in->resources.count;
+    for (int32_t i = 0; i < in->resources.count; i++) {
+        const gr_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
+        gr_alter_configs_response_alter_configs_resource_response *r = &out->responses.items[i];
+        gr_alter_configs_response_alter_configs_resource_response_init(r);
+        r->resource_type = res->resource_type;
+        r->resource_name = res->resource_name;
+        if (res->resource_type != RESOURCE_TOPIC) {
+            r->error_code = res->resource_type == RESOURCE_BROKER ? refuse_broker(req, res->resource_name, &r->error_message)
+                                                                  : GR_ERR_INVALID_REQUEST;
+            continue;
+        }
+        gr_properties set;
+        gr_properties_init(&set);
+        bool ok = true;
+        for (int32_t k = 0; k < res->configs.count && ok; k++) {
+            char key[256], value[1024];
+            ok = cstr(res->configs.items[k].name, key, sizeof key) && cstr(res->configs.items[k].value, value, sizeof value);
+            if (ok) gr_properties_set(&set, key, value);
+        }
+        const char *why = NULL;
+        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, NULL, 0, true,
+                                                    in->validate_only, &why)
+                           : GR_ERR_INVALID_CONFIG;
+        if (why) r->error_message = gr_request_strdup(req, why);
+        gr_properties_free(&set);
+    }
+    gr_request_reply(req, out);
+}
+
+/* APPEND/SUBTRACT on the one list-valued topic key, cleanup.policy. */
+static void edit_list(const char *current, const char *item, bool append, char *out, size_t n) {
+    out[0] = '\0';
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", current ? current : "");
+    bool present = false;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        if (!strcmp(tok, item)) {
+            present = true;
+            if (!append) continue;
+        }
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s", used ? "," : "", tok);
+    }
+    if (append && !present) {
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%s%s", used ? "," : "", item);
+    }
+}
+
+void gr_handle_incremental_alter_configs(gr_request *req) {
+    const gr_incremental_alter_configs_request *in = req->body;
+    gr_incremental_alter_configs_response *out = gr_request_new_response(req);
+    out->responses.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
+    out->responses.count = in->resources.count;
+    for (int32_t i = 0; i < in->resources.count; i++) {
+        const gr_incremental_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
+        gr_incremental_alter_configs_response_alter_configs_resource_response *r = &out->responses.items[i];
+        gr_incremental_alter_configs_response_alter_configs_resource_response_init(r);
+        r->resource_type = res->resource_type;
+        r->resource_name = res->resource_name;
+        if (res->resource_type != RESOURCE_TOPIC) {
+            r->error_code = res->resource_type == RESOURCE_BROKER ? refuse_broker(req, res->resource_name, &r->error_message)
+                                                                  : GR_ERR_INVALID_REQUEST;
+            continue;
+        }
+        gr_topic *topic = gr_topics_get(req->broker->topics, res->resource_name);
+        if (!topic) {
+            r->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            continue;
+        }
+        gr_properties current, set;
+        gr_properties_init(&current);
+        gr_properties_init(&set);
+        gr_topics_copy_configs(req->broker->topics, topic, &current);
+        gr_topic_release(topic);
+        const char *removes[CONFIG_ENTRIES_MAX];
+        char remove_names[CONFIG_ENTRIES_MAX][256];
+        int nremove = 0;
+        bool ok = true;
+        for (int32_t k = 0; k < res->configs.count && ok; k++) {
+            const gr_incremental_alter_configs_request_alterable_config *c = &res->configs.items[k];
+            char key[256], value[1024] = "";
+            ok = cstr(c->name, key, sizeof key);
+            if (!ok) break;
+            if (c->config_operation == OP_DELETE) {
+                if (nremove == CONFIG_ENTRIES_MAX) {
+                    ok = false;
+                    break;
+                }
+                snprintf(remove_names[nremove], sizeof remove_names[nremove], "%s", key);
+                removes[nremove] = remove_names[nremove];
+                nremove++;
+                continue;
+            }
+            ok = cstr(c->value, value, sizeof value);
+            if (!ok) break;
+            if (c->config_operation == OP_SET) {
+                gr_properties_set(&set, key, value);
+            } else if (c->config_operation == OP_APPEND || c->config_operation == OP_SUBTRACT) {
+                if (strcmp(key, "cleanup.policy") != 0) {
+                    ok = false;
+                    break;
+                }
+                char edited[256];
+                const char *base = gr_properties_get(&set, key);
+                if (!base) base = gr_properties_get(&current, key);
+                if (!base) base = req->broker->cfg.cleanup_policy;
+                edit_list(base, value, c->config_operation == OP_APPEND, edited, sizeof edited);
+                gr_properties_set(&set, key, edited);
+            } else {
+                ok = false;
+            }
+        }
+        const char *why = NULL;
+        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, removes, nremove,
+                                                    false, in->validate_only, &why)
+                           : GR_ERR_INVALID_CONFIG;
+        if (why) r->error_message = gr_request_strdup(req, why);
+        gr_properties_free(&current);
+        gr_properties_free(&set);
+    }
+    gr_request_reply(req, out);
+}

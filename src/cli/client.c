@@ -1,0 +1,177 @@
+/*
+ * client.c: creating librdkafka handles and the bounded waits on the cluster (see client.h).
+ */
+#include "cli/client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    gr_client *c = opaque;
+    (void)rk;
+    snprintf(c->last_error, sizeof c->last_error, "%s", reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !c->all_down_since_ms) c->all_down_since_ms = gr_mono_ms();
+    if (err == RD_KAFKA_RESP_ERR__FATAL) c->fatal = true;
+    if (c->common->verbose) fprintf(stderr, "gregor %s: librdkafka: %s\n", c->command, reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *line) {
+    gr_client *c = rd_kafka_opaque(rk);
+    if (c && c->common->verbose) fprintf(stderr, "gregor %s: librdkafka %d %s: %s\n", c->command, level, facility, line);
+}
+
+static int set_conf(gr_client *c, rd_kafka_conf_t *conf, const char *key, const char *value, bool user) {
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) == RD_KAFKA_CONF_OK) return 0;
+    if (user) {
+        gr_usage_error(c->common->tool, "-X %s=%s: %s", key, value, errstr);
+        return GR_EXIT_USAGE;
+    }
+    gr_err(c->command, "setting %s=%s: %s", key, value, errstr);
+    return GR_EXIT_FAILED;
+}
+
+int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type, const char *const *defaults,
+                   void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud) {
+    memset(c, 0, sizeof *c);
+    c->common = common;
+    c->command = common->tool->command;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char client_id[64];
+    snprintf(client_id, sizeof client_id, "gregor-%s", c->command);
+    for (char *p = client_id; *p; p++)
+        if (*p == ' ') *p = '-';
+    int rc = set_conf(c, conf, "client.id", client_id, false);
+    if (!rc) rc = set_conf(c, conf, "bootstrap.servers", common->bootstrap, false);
+    for (const char *const *d = defaults; !rc && d && d[0]; d += 2) rc = set_conf(c, conf, d[0], d[1], false);
+    for (int i = 0; !rc && i < common->conf_count; i++)
+        rc = set_conf(c, conf, common->conf[i].key, common->conf[i].value, true);
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    if (prepare) prepare(conf, ud);
+    char errstr[512];
+    c->rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        gr_err(c->command, "cannot create client: %s", errstr);
+        return GR_EXIT_FAILED;
+    }
+    return 0;
+}
+
+void gr_client_close(gr_client *c) {
+    if (c->rk) rd_kafka_destroy(c->rk);
+    c->rk = NULL;
+}
+
+static void unreachable(gr_client *c, rd_kafka_resp_err_t err, bool early) {
+    const char *why = c->last_error[0] ? c->last_error : rd_kafka_err2str(err);
+    if (early)
+        gr_err(c->command, "cannot reach the cluster at %s: %s", c->common->bootstrap, why);
+    else
+        gr_err(c->command, "cannot reach the cluster at %s within %d ms: %s", c->common->bootstrap,
+               c->common->request_timeout_ms, why);
+}
+
+int gr_client_metadata(gr_client *c, const rd_kafka_metadata_t **out) {
+    int64_t deadline = gr_mono_ms() + c->common->request_timeout_ms;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    *out = NULL;
+    for (int attempt = 0; attempt < 100000; attempt++) {
+        int64_t left = deadline - gr_mono_ms();
+        if (left <= 0) break;
+        /* Short slices, so connection errors (served by rd_kafka_poll) can end the wait early. */
+        int slice = left < GR_CLIENT_METADATA_SLICE_MS ? (int)left : GR_CLIENT_METADATA_SLICE_MS;
+        err = rd_kafka_metadata(c->rk, 1, NULL, out, slice);
+        if (!err) return 0;
+        rd_kafka_poll(c->rk, 0);
+        if (c->fatal) break;
+        if (c->all_down_since_ms && gr_mono_ms() - c->all_down_since_ms >= GR_CLIENT_ALL_DOWN_GRACE_MS) break;
+        if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT &&
+            err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+            break;
+    }
+    unreachable(c, err, gr_mono_ms() < deadline);
+    return GR_EXIT_UNREACHABLE;
+}
+
+const rd_kafka_metadata_topic_t *gr_metadata_topic(const rd_kafka_metadata_t *md, const char *name) {
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, name)) return &md->topics[i];
+    return NULL;
+}
+
+const rd_kafka_metadata_broker_t *gr_metadata_broker(const rd_kafka_metadata_t *md, int32_t id) {
+    for (int i = 0; i < md->broker_cnt; i++)
+        if (md->brokers[i].id == id) return &md->brokers[i];
+    return NULL;
+}
+
+rd_kafka_AdminOptions_t *gr_client_admin_options(gr_client *c, rd_kafka_admin_op_t op) {
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->rk, op);
+    char errstr[256];
+    rd_kafka_AdminOptions_set_request_timeout(o, c->common->request_timeout_ms, errstr, sizeof errstr);
+    /* Only some operations take an operation timeout; the others reject it, harmlessly. */
+    rd_kafka_AdminOptions_set_operation_timeout(o, c->common->request_timeout_ms, errstr, sizeof errstr);
+    return o;
+}
+
+rd_kafka_event_t *gr_client_admin_wait(gr_client *c, rd_kafka_queue_t *queue) {
+    /* librdkafka ends the request itself at the request timeout; the margin covers its bookkeeping. */
+    int64_t deadline = gr_mono_ms() + c->common->request_timeout_ms + 2000;
+    for (int i = 0; i < 1000000; i++) {
+        int64_t left = deadline - gr_mono_ms();
+        if (left <= 0) break;
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, left > 200 ? 200 : (int)left);
+        rd_kafka_poll(c->rk, 0);
+        if (!ev) continue;
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR || rd_kafka_event_type(ev) == RD_KAFKA_EVENT_LOG) {
+            rd_kafka_event_destroy(ev);
+            continue;
+        }
+        return ev;
+    }
+    gr_err(c->command, "no answer from the cluster within %d ms", c->common->request_timeout_ms);
+    return NULL;
+}
+
+/*
+ * ListOffsets takes a timestamp per partition; -1 asks for the latest offset and -2 for the
+ * earliest, so offsets_for_times does the watermark lookup for many partitions in one round.
+ */
+rd_kafka_resp_err_t gr_client_list_offsets(gr_client *c, rd_kafka_topic_partition_list_t *parts, bool latest) {
+    for (int i = 0; i < parts->cnt; i++) parts->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    if (parts->cnt == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
+    return rd_kafka_offsets_for_times(c->rk, parts, c->common->request_timeout_ms);
+}
+
+rd_kafka_resp_err_t gr_client_offsets_for_times(gr_client *c, rd_kafka_topic_partition_list_t *parts) {
+    if (parts->cnt == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
+    return rd_kafka_offsets_for_times(c->rk, parts, c->common->request_timeout_ms);
+}
+
+int gr_exit_for_error(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR: return GR_EXIT_OK;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_GROUP: return GR_EXIT_NOT_FOUND;
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE: return GR_EXIT_UNREACHABLE;
+    default: return GR_EXIT_FAILED;
+    }
+}

@@ -1,0 +1,23 @@
+/*
+ * identity.h: who this broker is, kept in `<log.dir>/meta.properties` as Kafka
+ * does (cluster.id, node.id, version), and the source of producer ids.
+ *
+ * Producer ids must never repeat, even across restarts and crashes: ids are
+ * handed out from blocks, and the end of the current block is written and
+ * synced to `<log.dir>/producer-id-block` before any id from it is used.
+ */
+#ifndef GREGOR_CLUSTER_IDENTITY_H
+#define GREGOR_CLUSTER_IDENTITY_H
+
+#include <stdint.h>
+
+typedef struct gr_identity gr_identity;
+
+/* Loads or creates meta.properties; fails if it names another node id. */
+gr_identity *gr_identity_open(const char *log_dir, int32_t node_id);
+void gr_identity_close(gr_identity *id);
+const char *gr_identity_cluster_id(const gr_identity *id);
+/* Thread-safe; returns -1 if the block file cannot be written. */
+int64_t gr_identity_next_producer_id(gr_identity *id);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * flusher.h: group commit for acks=all.
+ *
+ * Produce with acks=all is answered once its batches are on disk. Rather
+ * than one fdatasync per request, one thread collects requests: while a
+ * flush runs, new requests queue up; the next round takes them all,
+ * syncs each distinct partition once and then calls every callback. One
+ * fdatasync thus serves every append that arrived in the meantime.
+ *
+ *   loop threads:  request(p1) request(p2) request(p1) ...
+ *   flusher:       [sync p1, p2] -> done(ud...) x3 -> [next round]
+ */
+#ifndef GREGOR_STORE_FLUSHER_H
+#define GREGOR_STORE_FLUSHER_H
+
+#include "store/partition_log.h"
+
+typedef struct gr_flusher gr_flusher;
+
+/* Called on the flusher thread; error is 0 or KAFKA_STORAGE_ERROR. */
+typedef void (*gr_flush_done_fn)(void *ud, int error);
+
+gr_flusher *gr_flusher_start(void); /* NULL if the thread cannot be started */
+/* Finishes every pending request (callbacks run), then stops the thread and frees f. */
+void gr_flusher_stop(gr_flusher *f);
+/* Thread-safe. The log stays usable (even if closed meanwhile) until the callback has run. */
+void gr_flusher_request(gr_flusher *f, gr_partition_log *l, gr_flush_done_fn done, void *ud);
+
+#endif

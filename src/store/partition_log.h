@@ -1,0 +1,127 @@
+/*
+ * partition_log.h: one partition's log on disk, in Kafka's own layout.
+ *
+ *   <log.dir>/<topic>-<partition>/
+ *       00000000000000000000.log        record batches exactly as produced
+ *       00000000000000000000.index      sparse offset -> file position
+ *       00000000000000000000.timeindex  timestamp -> offset, when the max grows
+ *       00000000000000001234.log ...    next segment, named by its base offset
+ *       00000000000000001234.snapshot   idempotent-producer state at offset 1234
+ *
+ * The broker hands Produce batches to gr_plog_append (validated, offsets
+ * assigned, one write), serves Fetch with gr_plog_read (a file range for
+ * sendfile) and asks a gr_flusher for durability (acks=all). Every function
+ * here is thread-safe; the partition's mutex is held for appends, index
+ * lookups and metadata, never across fsync or reads of old data.
+ *
+ * Errors are Kafka error codes (proto/errors.h): 0 is success.
+ * docs/storage.md describes the files, recovery and the idempotence rules.
+ */
+#ifndef GREGOR_STORE_PARTITION_LOG_H
+#define GREGOR_STORE_PARTITION_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/file_ref.h"
+
+typedef struct gr_log_config {
+    int64_t segment_bytes;        /* log.segment.bytes: roll before a segment would exceed it */
+    int64_t roll_ms;              /* log.roll.ms: roll a segment this long after its first batch */
+    int64_t retention_ms;         /* retention.ms: -1 = keep forever */
+    int64_t retention_bytes;      /* retention.bytes: -1 = no size limit */
+    int32_t index_interval_bytes; /* index.interval.bytes: bytes between .index entries */
+    int32_t max_message_bytes;    /* max.message.bytes: largest batch accepted */
+    bool log_append_time;         /* message.timestamp.type=LogAppendTime */
+} gr_log_config;
+
+/* Kafka's defaults: 1 GiB segments, 7 days roll and retention, 4 KiB index interval. */
+void gr_log_config_defaults(gr_log_config *c);
+
+typedef struct gr_partition_log gr_partition_log;
+
+/* Opens the partition directory `dir`, creating it (and an empty first segment) if missing, or
+ * recovering what is there (torn tails truncated, damaged indexes rebuilt, producer state
+ * reloaded). Returns 0 or a Kafka error code (KAFKA_STORAGE_ERROR). */
+int gr_plog_open(const char *dir, const gr_log_config *cfg, gr_partition_log **out);
+
+/* Writes a producer-state snapshot and closes. Pending flusher requests keep the files open
+ * until they are done, so closing with a flush in flight is safe. */
+void gr_plog_close(gr_partition_log *l);
+
+/* Closes and deletes the directory with everything in it (DeleteTopics). Fetch responses that
+ * still hold file references keep working. Returns 0 or KAFKA_STORAGE_ERROR. */
+int gr_plog_remove(gr_partition_log *l);
+
+/* Applies new topic configs (segment size, retention...) from the next append on. */
+void gr_plog_set_config(gr_partition_log *l, const gr_log_config *cfg);
+
+typedef struct gr_append_result {
+    int16_t error;              /* Kafka error code; 0 = appended (or a duplicate) */
+    int64_t base_offset;        /* offset of the first record, -1 on error */
+    int64_t last_offset;        /* offset of the last record, -1 on error */
+    int64_t log_append_time_ms; /* -1 = CreateTime topic */
+    int64_t log_start_offset;
+    bool duplicate;             /* idempotent retry: nothing written, original offsets returned */
+    const char *error_message;  /* static text for Produce v8+ ErrorMessage, or NULL */
+} gr_append_result;
+
+/* `batches`: the Produce request's records for this partition (mutable: base offsets, leader
+ * epoch and, for LogAppendTime topics, max timestamps are rewritten in place). Validates every
+ * batch without decompressing, applies the idempotent-producer checks, assigns offsets and
+ * appends all batches with one write. No fsync here (see gr_flusher). */
+void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t leader_epoch,
+                    gr_append_result *res);
+
+typedef struct gr_read_result {
+    int16_t error; /* 0 or OFFSET_OUT_OF_RANGE / KAFKA_STORAGE_ERROR */
+    int64_t high_watermark;
+    int64_t last_stable_offset;
+    int64_t log_start_offset;
+    gr_file_ref *file; /* retained for the caller, who releases it; NULL if nothing to send */
+    int64_t file_offset;
+    int32_t length;
+} gr_read_result;
+
+/* Whole batches from the one containing `offset`, at most max_bytes of them; if min_one and the
+ * first batch alone is larger, that batch whole (KIP-74). Reading at the end offset gives no
+ * data and no error; below the log start or beyond the end gives OFFSET_OUT_OF_RANGE. A read
+ * stops at a segment boundary: the caller asks again from the next offset. */
+void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one,
+                  gr_read_result *res);
+
+int64_t gr_plog_end_offset(gr_partition_log *l); /* = high watermark on a single node */
+int64_t gr_plog_start_offset(gr_partition_log *l);
+int64_t gr_plog_last_stable_offset(gr_partition_log *l); /* = end offset until transactions exist */
+
+/* ListOffsets special timestamps. */
+#define GR_LIST_OFFSETS_LATEST (-1)
+#define GR_LIST_OFFSETS_EARLIEST (-2)
+#define GR_LIST_OFFSETS_MAX_TIMESTAMP (-3)
+
+/* ListOffsets: the first offset whose timestamp is >= ts and that timestamp; offset -1 and
+ * timestamp -1 when there is none. ts may also be one of the special values above (earliest and
+ * latest give timestamp -1). Returns 0 or a Kafka error code. For a compressed batch the
+ * batch's base offset and max timestamp stand for its first matching record. */
+int gr_plog_offset_for_time(gr_partition_log *l, int64_t ts, int64_t *offset, int64_t *timestamp);
+/* The record with the largest timestamp (-1, -1 for an empty log). */
+int gr_plog_max_timestamp(gr_partition_log *l, int64_t *offset, int64_t *timestamp);
+
+/* fdatasync of everything appended so far. Returns 0 or KAFKA_STORAGE_ERROR. */
+int gr_plog_flush(gr_partition_log *l);
+
+/* DeleteRecords: advances the log start offset to before_offset (-1 = the high watermark) and
+ * deletes segments wholly below it. Returns 0 or OFFSET_OUT_OF_RANGE / KAFKA_STORAGE_ERROR. */
+int gr_plog_delete_records(gr_partition_log *l, int64_t before_offset);
+
+/* Deletes whole closed segments past retention_ms (by their max timestamp) or beyond
+ * retention_bytes, oldest first; the active segment is never deleted. Also forgets idempotent
+ * producers idle for longer than the producer-id expiration. */
+void gr_plog_enforce_retention(gr_partition_log *l, int64_t now_ms);
+
+int64_t gr_plog_size_bytes(gr_partition_log *l); /* bytes in all .log files */
+int gr_plog_segment_count(gr_partition_log *l);
+const char *gr_plog_dir(const gr_partition_log *l);
+
+#endif
