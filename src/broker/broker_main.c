@@ -5,7 +5,9 @@
  */
 #include "broker/broker_main.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,19 @@ static void resolve_advertised(gr_broker *b) {
     b->advertised_count = n;
 }
 
+/* mkdir -p */
+static int make_dirs(const char *path) {
+    char tmp[2048];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static void retention_tick(void *ud);
 
 static void schedule_retention(gr_broker *b) {
@@ -120,6 +135,10 @@ int gr_broker_main(int argc, char **argv) {
     gr_properties_free(&props);
     resolve_advertised(b);
 
+    if (make_dirs(b->cfg.log_dir) != 0) {
+        fprintf(stderr, "gregor broker: cannot create log.dirs %s: %s\n", b->cfg.log_dir, strerror(errno));
+        return 1;
+    }
     b->identity = gr_identity_open(b->cfg.log_dir, b->cfg.node_id);
     if (!b->identity) return 1;
     b->topics = gr_topics_open(&b->cfg);

@@ -159,6 +159,77 @@ rd_kafka_resp_err_t gr_client_offsets_for_times(gr_client *c, rd_kafka_topic_par
     return rd_kafka_offsets_for_times(c->rk, parts, c->common->request_timeout_ms);
 }
 
+bool gr_client_wait_topics(gr_client *c, const char *const *names, int count, bool present) {
+    int64_t deadline = gr_mono_ms() + c->common->request_timeout_ms;
+    for (int round = 0; round < 100000 && gr_mono_ms() < deadline; round++) {
+        const rd_kafka_metadata_t *md = NULL;
+        if (rd_kafka_metadata(c->rk, 1, NULL, &md, 1000) == 0) {
+            bool all = true;
+            for (int i = 0; i < count && all; i++) {
+                const rd_kafka_metadata_topic_t *t = gr_metadata_topic(md, names[i]);
+                if (!present) {
+                    all = t == NULL || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+                    continue;
+                }
+                all = t && !t->err && t->partition_cnt > 0;
+                for (int k = 0; all && k < t->partition_cnt; k++) all = t->partitions[k].leader >= 0;
+            }
+            rd_kafka_metadata_destroy(md);
+            if (all) return true;
+        }
+        rd_kafka_poll(c->rk, GR_CLIENT_PROPAGATION_POLL_MS);
+    }
+    return false;
+}
+
+int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication, bool *created) {
+    *created = false;
+    const rd_kafka_metadata_t *md;
+    int rc = gr_client_metadata(c, &md);
+    if (rc) return rc;
+    const rd_kafka_metadata_topic_t *t = gr_metadata_topic(md, topic);
+    bool exists = t && t->err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    rd_kafka_metadata_destroy(md);
+    if (exists) return GR_EXIT_OK;
+    char errstr[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, replication, errstr, sizeof errstr);
+    if (!nt) {
+        gr_err(c->command, "topic '%s': %s", topic, errstr);
+        return GR_EXIT_FAILED;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_AdminOptions_t *o = gr_client_admin_options(c, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_CreateTopics(c->rk, &nt, 1, o, q);
+    rd_kafka_event_t *ev = gr_client_admin_wait(c, q);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_NewTopic_destroy(nt);
+    rd_kafka_queue_destroy(q);
+    if (!ev) return GR_EXIT_UNREACHABLE;
+    rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+    const char *why = rd_kafka_event_error_string(ev);
+    if (!err) {
+        size_t n = 0;
+        const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        if (n == 1) {
+            err = rd_kafka_topic_result_error(res[0]);
+            why = rd_kafka_topic_result_error_string(res[0]);
+        }
+    }
+    if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        gr_err(c->command, "creating topic '%s': %s", topic, why && *why ? why : rd_kafka_err2str(err));
+        rd_kafka_event_destroy(ev);
+        return GR_EXIT_FAILED;
+    }
+    rd_kafka_event_destroy(ev);
+    *created = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    const char *names[1] = {topic};
+    if (!gr_client_wait_topics(c, names, 1, true)) {
+        gr_err(c->command, "topic '%s' has no leader for every partition after %d ms", topic, c->common->request_timeout_ms);
+        return GR_EXIT_UNREACHABLE;
+    }
+    return GR_EXIT_OK;
+}
+
 int gr_exit_for_error(rd_kafka_resp_err_t err) {
     switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR: return GR_EXIT_OK;

@@ -19,6 +19,7 @@
    enough for its reconnect backoff to try every address of a name (::1 and 127.0.0.1 for localhost). */
 #define GR_CLIENT_ALL_DOWN_GRACE_MS 2000
 #define GR_CLIENT_METADATA_SLICE_MS 500
+#define GR_CLIENT_PROPAGATION_POLL_MS 100
 
 typedef struct gr_client {
     rd_kafka_t *rk;
@@ -67,6 +68,14 @@ rd_kafka_AdminOptions_t *gr_client_admin_options(gr_client *c, rd_kafka_admin_op
 rd_kafka_resp_err_t gr_client_list_offsets(gr_client *c, rd_kafka_topic_partition_list_t *parts, bool latest);
 /* ListOffsets by timestamp (ms): first offset with timestamp >= ts, or -1 when there is none. */
 rd_kafka_resp_err_t gr_client_offsets_for_times(gr_client *c, rd_kafka_topic_partition_list_t *parts);
+
+/* Waits until every named topic is present with a leader for each partition (or, with `present`
+   false, absent); false when --request-timeout-ms passes first. */
+bool gr_client_wait_topics(gr_client *c, const char *const *names, int count, bool present);
+
+/* Creates `topic` (partitions/replication -1 = broker default) unless it exists, then waits for it.
+   *created tells which happened. Prints errors; returns an exit code. */
+int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication, bool *created);
 
 /* Maps a librdkafka error to an exit code: unknown topic/group -> 3, timeouts/transport -> 4, else 1. */
 int gr_exit_for_error(rd_kafka_resp_err_t err);

@@ -7,15 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "cli/client.h"
 #include "cli/config_edit.h"
 #include "cli/exit_codes.h"
 #include "cli/json.h"
 #include "cli/output.h"
 #include "cli/tools.h"
-
-#define TOPIC_PROPAGATION_POLL_MS 100
 
 enum { OPT_PARTITIONS, OPT_REPLICATION, OPT_CONFIG, OPT_DELETE_CONFIG, OPT_IF_NOT_EXISTS, OPT_IF_EXISTS,
        OPT_EXCLUDE_INTERNAL };
@@ -57,30 +54,6 @@ static int start(int argc, char **argv, const gr_tool_help *h, const gr_opt_spec
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-/* Waits until every topic in `names` is present (with leaders) or absent; false on timeout. */
-static bool wait_metadata(gr_client *c, const char *const *names, int count, bool present) {
-    int64_t deadline = gr_mono_ms() + c->common->request_timeout_ms;
-    for (int round = 0; round < 100000 && gr_mono_ms() < deadline; round++) {
-        const rd_kafka_metadata_t *md = NULL;
-        if (rd_kafka_metadata(c->rk, 1, NULL, &md, 1000) == 0) {
-            bool all = true;
-            for (int i = 0; i < count && all; i++) {
-                const rd_kafka_metadata_topic_t *t = gr_metadata_topic(md, names[i]);
-                if (!present) {
-                    all = t == NULL || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-                    continue;
-                }
-                all = t && !t->err && t->partition_cnt > 0;
-                for (int k = 0; all && k < t->partition_cnt; k++) all = t->partitions[k].leader >= 0;
-            }
-            rd_kafka_metadata_destroy(md);
-            if (all) return true;
-        }
-        rd_kafka_poll(c->rk, TOPIC_PROPAGATION_POLL_MS);
-    }
-    return false;
-}
 
 /* ---- create ---------------------------------------------------------------------------------- */
 
@@ -166,7 +139,7 @@ static int topic_create(int argc, char **argv) {
             }
             created[created_count++] = name;
         }
-        if (created_count && !wait_metadata(&c, created, created_count, true))
+        if (created_count && !gr_client_wait_topics(&c, created, created_count, true))
             gr_warn(c.command, "created, but the metadata did not show every partition leader within %d ms",
                     common.request_timeout_ms);
         for (int i = 0; i < created_count && !common.json; i++) printf("Created topic %s.\n", created[i]);
@@ -508,7 +481,7 @@ static int topic_delete(int argc, char **argv) {
             }
             deleted[ndeleted++] = name;
         }
-        if (ndeleted && !wait_metadata(&c, deleted, ndeleted, false))
+        if (ndeleted && !gr_client_wait_topics(&c, deleted, ndeleted, false))
             gr_warn(c.command, "deleted, but the metadata still showed the topic after %d ms",
                     common.request_timeout_ms);
         if (common.json) {

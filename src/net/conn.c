@@ -30,6 +30,9 @@
 
 static void conn_close_now(gr_conn *c, const char *why);
 
+/* Connections are single-threaded: only their loop touches them (or anyone once loops exited). */
+#define OWNER_CHECK(c) GR_ASSERT(gr_tl_loop == (c)->loop || !atomic_load(&(c)->loop->running))
+
 /* ---- small helpers ---- */
 
 static const gr_server_config *cfg_of(const gr_conn *c) { return &c->loop->srv->cfg; }
@@ -108,9 +111,13 @@ static void free_output(gr_conn *c) {
 
 /* ---- lifetime ---- */
 
-void gr_conn_ref(gr_conn *c) { c->refs++; }
+void gr_conn_ref(gr_conn *c) {
+    OWNER_CHECK(c);
+    c->refs++;
+}
 
 void gr_conn_unref(gr_conn *c) {
+    OWNER_CHECK(c);
     GR_ASSERT(c->refs > 0);
     if (--c->refs == 0) {
         GR_ASSERT(c->closed);
@@ -277,8 +284,8 @@ static int parse(gr_conn *c, const uint8_t *p, size_t n) {
             int32_t size = (int32_t)((uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
                                      (uint32_t)c->hdr[2] << 8 | (uint32_t)c->hdr[3]);
             if (size < 0 || size > cfg_of(c)->max_request_bytes) {
-                GR_WARN("net", "closing %s: request size %d outside 0..%d (socket.request.max.bytes)", c->peer,
-                        size, cfg_of(c)->max_request_bytes);
+                GR_WARN("net", "closing %s: request size %d outside 0..%d (socket.request.max.bytes)",
+                        c->peer, size, cfg_of(c)->max_request_bytes);
                 conn_close_now(c, "bad request size");
                 return -1;
             }
@@ -501,12 +508,24 @@ static bool slot_open(gr_conn *c, uint64_t seq) {
 }
 
 void gr_conn_reply(gr_conn *c, uint64_t seq, gr_buf *response) {
+    OWNER_CHECK(c);
     if (!slot_open(c, seq)) {
         gr_buf_free(response);
         return;
     }
     if (response->oom) {
         GR_ERROR("net", "response to %s could not be built (out of memory); closing", c->peer);
+        gr_buf_free(response);
+        gr_conn_close(c);
+        return;
+    }
+    /* A size prefix that disagrees with the bytes would desynchronise the client's stream. */
+    int64_t total = gr_buf_total(response);
+    const uint8_t *d = response->data;
+    if (response->len < 4 || (response->nsplices && response->splices[0].at < 4) ||
+        (int64_t)((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]) != total - 4) {
+        GR_ERROR("net", "response %llu to %s has a size prefix that does not match its %lld bytes; closing",
+                 (unsigned long long)seq, c->peer, (long long)total);
         gr_buf_free(response);
         gr_conn_close(c);
         return;
@@ -526,6 +545,7 @@ void gr_conn_reply(gr_conn *c, uint64_t seq, gr_buf *response) {
 }
 
 void gr_conn_reply_none(gr_conn *c, uint64_t seq) {
+    OWNER_CHECK(c);
     if (!slot_open(c, seq)) return;
     if (seq == c->next_out) {
         c->next_out++;
@@ -544,6 +564,7 @@ void gr_conn_reply_none(gr_conn *c, uint64_t seq) {
 }
 
 void gr_conn_close_after(gr_conn *c, uint64_t seq) {
+    OWNER_CHECK(c);
     if (c->closed) return;
     if (seq > c->next_seq) seq = c->next_seq; /* nothing more is delivered, so nothing later can come */
     if (seq < c->close_at) c->close_at = seq;
@@ -564,6 +585,7 @@ void gr_conn_close_after(gr_conn *c, uint64_t seq) {
 }
 
 void gr_conn_close(gr_conn *c) {
+    OWNER_CHECK(c);
     if (c->closed) return;
     c->close_now = true;
     gr_conn_mark_dirty(c);
@@ -631,7 +653,9 @@ void gr_loop_sweep_idle(gr_loop *l, int64_t now_ms) {
     gr_conn *next;
     for (gr_conn *c = l->conns; c; c = next) {
         next = c->next;
-        if (!outstanding(c) && now_ms - c->last_active_ms >= limit) {
+        /* Requests the broker still has to answer (a long fetch wait, a join) keep a connection;
+           replies the client does not read do not: no byte moved for the whole period. */
+        if (c->next_seq == c->next_out && now_ms - c->last_active_ms >= limit) {
             GR_DEBUG("net", "closing idle connection %s", c->peer);
             conn_close_now(c, "idle");
         }

@@ -59,12 +59,12 @@ struct gr_conn {
     gr_frame *held_head, *held_tail; /* read but not yet delivered */
 
     /* Ordering. */
-    uint64_t next_seq;  /* seq of the next frame to deliver */
-    uint64_t next_out;  /* lowest seq whose reply is not yet queued */
-    uint64_t close_at;  /* close once replies below this are written; GR_SEQ_NONE */
-    gr_out *early;      /* replies above next_out, sorted by seq */
+    uint64_t next_seq; /* seq of the next frame to deliver */
+    uint64_t next_out; /* lowest seq whose reply is not yet queued */
+    uint64_t close_at; /* close once replies below this are written; GR_SEQ_NONE */
+    gr_out *early;     /* replies above next_out, sorted by seq */
     gr_out *out_head, *out_tail;
-    size_t out_bytes;   /* bytes queued or waiting in `early`, not yet written */
+    size_t out_bytes; /* bytes queued or waiting in `early`, not yet written */
 
     char peer[64];
 };

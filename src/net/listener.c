@@ -113,6 +113,14 @@ void gr_listener_on_ready(gr_loop *l, gr_listener *ls) {
     }
 }
 
+static void watch_listener(gr_loop *l, gr_listener *ls) {
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, ls->fd, &ev) < 0 && errno == EINVAL) {
+        ev.events = EPOLLIN; /* kernels before 4.5: every loop wakes, one wins the accept */
+        epoll_ctl(l->epfd, EPOLL_CTL_ADD, ls->fd, &ev);
+    }
+}
+
 void gr_loop_pause_listeners(gr_loop *l, bool pause) {
     gr_server *s = l->srv;
     pthread_mutex_lock(&s->listen_mu);
@@ -121,8 +129,7 @@ void gr_loop_pause_listeners(gr_loop *l, bool pause) {
         if (pause) {
             epoll_ctl(l->epfd, EPOLL_CTL_DEL, ls->fd, NULL); /* ENOENT when already paused: fine */
         } else {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
-            epoll_ctl(l->epfd, EPOLL_CTL_ADD, ls->fd, &ev); /* EEXIST when not paused: fine */
+            watch_listener(l, ls); /* EEXIST when not paused: fine */
         }
     }
     l->listeners_paused = pause;
@@ -156,8 +163,8 @@ static int bind_any(const char *host, int port) {
     }
     int err = EADDRNOTAVAIL;
     for (int t = 0; t < 2 && tries[t]; t++) {
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+        struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
         struct addrinfo *res = NULL;
         int rc = getaddrinfo(tries[t], portstr, &hints, &res);
         if (rc != 0) {
@@ -227,8 +234,7 @@ int gr_server_listen(gr_server *s, const char *host, int port) {
     for (int i = 0; i < s->nloops; i++) {
         gr_loop *l = s->loops[i];
         if (l->listeners_paused) continue; /* picked up when the loop resumes */
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
-        epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+        watch_listener(l, ls);
     }
     pthread_mutex_unlock(&s->listen_mu);
     GR_INFO("net", "listening on %s:%d", host && *host ? host : "*", bound);

@@ -153,7 +153,8 @@ static void sweep_fire(void *ud) {
     gr_loop *l = ud;
     l->sweep_timer = 0;
     gr_loop_sweep_idle(l, gr_mono_ms());
-    if (l->nconns > 0 && !l->stopping) l->sweep_timer = gr_loop_timer_add(l, sweep_interval_ms(l), sweep_fire, l);
+    if (l->nconns > 0 && !l->stopping)
+        l->sweep_timer = gr_loop_timer_add(l, sweep_interval_ms(l), sweep_fire, l);
 }
 
 /* The idle sweep runs only while the loop has connections, so an idle broker sleeps. */
@@ -165,9 +166,15 @@ void gr_loop_conn_added(gr_loop *l) {
 static void dispatch(gr_loop *l, struct epoll_event *ev) {
     gr_ev_kind kind = *(gr_ev_kind *)ev->data.ptr;
     switch (kind) {
-    case GR_EV_WAKE: run_posts(l); break;
-    case GR_EV_LISTENER: gr_listener_on_ready(l, ev->data.ptr); break;
-    case GR_EV_CONN: gr_conn_on_event(ev->data.ptr, ev->events); break;
+    case GR_EV_WAKE:
+        run_posts(l);
+        break;
+    case GR_EV_LISTENER:
+        gr_listener_on_ready(l, ev->data.ptr);
+        break;
+    case GR_EV_CONN:
+        gr_conn_on_event(ev->data.ptr, ev->events);
+        break;
     }
 }
 

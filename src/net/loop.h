@@ -61,7 +61,7 @@ struct gr_loop {
     gr_post_item *all_head, *all_tail;   /* gr_server_post_all, coalesced */
 
     gr_timer_heap timers;
-    gr_conn *conns;   /* doubly linked, every open connection of this loop */
+    gr_conn *conns; /* doubly linked, every open connection of this loop */
     int nconns;
     gr_conn *dirty;   /* connections to service before the next wait (each holds a ref) */
     uint8_t *staging; /* GR_NET_READ_CHUNK_BYTES, allocated on first read */

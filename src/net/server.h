@@ -74,7 +74,8 @@ void gr_server_post_all(gr_server *s, void (*fn)(void *ud), void *ud);
 
 /* Loop thread. Reply: `response` holds the whole frame incl. its 4-byte size prefix; its contents
    (memory and file references) are taken over and `response` is left empty. A buffer whose
-   allocation failed (oom) closes the connection, since the client would see a broken frame. */
+   allocation failed (oom), or whose size prefix does not match its length, is not sent: the
+   connection is closed, since the client would otherwise lose track of frame boundaries. */
 void gr_conn_reply(gr_conn *c, uint64_t seq, gr_buf *response);
 void gr_conn_reply_none(gr_conn *c, uint64_t seq); /* slot consumed, nothing written (acks=0) */
 /* Stop reading now; close once every reply before seq is written. Replies for seq and later are
@@ -82,7 +83,7 @@ void gr_conn_reply_none(gr_conn *c, uint64_t seq); /* slot consumed, nothing wri
 void gr_conn_close_after(gr_conn *c, uint64_t seq);
 void gr_conn_close(gr_conn *c); /* close soon, dropping queued output */
 void gr_conn_ref(gr_conn *c);   /* loop thread; keeps the memory alive across waits */
-void gr_conn_unref(gr_conn *c); /* loop thread (or any thread once gr_server_run returned) */
+void gr_conn_unref(gr_conn *c); /* loop thread; or any thread after gr_server_run returned, before free */
 bool gr_conn_is_closed(gr_conn *c);
 gr_loop *gr_conn_loop(gr_conn *c);
 /* The client address as Kafka shows it: "/127.0.0.1", IPv6 in Java's full form "/0:0:0:0:0:0:0:1"
@@ -91,7 +92,8 @@ const char *gr_conn_peer(gr_conn *c);
 void *gr_conn_user(gr_conn *c);
 void gr_conn_set_user(gr_conn *c, void *p);
 
-/* Loop thread. Runs cb(ud) once after delay_ms (>= 0) on this loop. Returns a non-zero id.
+/* Loop thread. Runs cb(ud) once after delay_ms (>= 0) on this loop. Returns a non-zero id (0 only
+   if memory ran out, and then the timer never runs).
    Timers still pending when the loop exits are dropped without running: whoever armed them
    releases what they hold during its own teardown. */
 uint64_t gr_loop_timer_add(gr_loop *l, int64_t delay_ms, void (*cb)(void *ud), void *ud);

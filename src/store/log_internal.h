@@ -30,7 +30,12 @@ struct gr_partition_log {
     int64_t log_start_offset;
     bool failed;  /* a write or sync failed: appends refused (KAFKA_STORAGE_ERROR) */
     bool removed; /* gr_plog_remove: files are gone */
+    uint64_t dir_changes; /* segment files created; the directory needs a sync when ... */
+    uint64_t dir_synced;  /* ... this lags behind */
     gr_producer_state *producers;
+    /* Used by the flusher thread only: which round last synced this log, with what result. */
+    uint64_t flush_round;
+    int flush_round_error;
 };
 
 static inline gr_segment *gr_log_active(gr_partition_log *l) { return l->segs[l->seg_count - 1]; }

@@ -155,7 +155,7 @@ void gr_producer_entry_add(gr_producer_entry *e, int16_t epoch, const gr_produce
     e->batches[e->batch_count++] = *b;
 }
 
-static void entry_init(gr_producer_entry *e, int64_t producer_id, int16_t epoch) {
+void gr_producer_entry_init(gr_producer_entry *e, int64_t producer_id, int16_t epoch) {
     memset(e, 0, sizeof *e);
     e->producer_id = producer_id;
     e->epoch = epoch;
@@ -170,7 +170,7 @@ bool gr_producer_state_replay(gr_producer_state *ps, int64_t producer_id, int16_
         return true;
     }
     gr_producer_entry e;
-    entry_init(&e, producer_id, epoch);
+    gr_producer_entry_init(&e, producer_id, epoch);
     gr_producer_entry_add(&e, epoch, b);
     return gr_producer_state_put(ps, &e);
 }
@@ -249,7 +249,7 @@ int gr_producer_state_decode(gr_producer_state *ps, const uint8_t *p, size_t len
         gr_producer_entry *e = lookup(&fresh, pid);
         if (!e) {
             gr_producer_entry init;
-            entry_init(&init, pid, epoch);
+            gr_producer_entry_init(&init, pid, epoch);
             if (!gr_producer_state_put(&fresh, &init)) goto bad;
             e = lookup(&fresh, pid);
         }

@@ -64,6 +64,8 @@ size_t gr_producer_state_count(const gr_producer_state *ps);
 /* NULL if the producer is unknown. The pointer is valid until the next change to the table. */
 const gr_producer_entry *gr_producer_state_find(const gr_producer_state *ps, int64_t producer_id);
 
+void gr_producer_entry_init(gr_producer_entry *e, int64_t producer_id, int16_t epoch);
+
 /* Checks an incoming batch against `e` (NULL = unknown producer). On DUPLICATE, *dup points at the
  * kept batch with the same sequence range. */
 gr_producer_check gr_producer_entry_check(const gr_producer_entry *e, int16_t epoch, int32_t first_seq,

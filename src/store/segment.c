@@ -127,7 +127,13 @@ static void maybe_time_entry(gr_segment *s) {
     if (!gr_time_index_append(&s->time_index, e)) GR_WARN("store", "%s: time index entry dropped (memory)", s->stem);
 }
 
-void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t position, int32_t interval_bytes) {
+bool gr_segment_header_sane(const gr_batch_header *h, int64_t pos, int64_t seg_size) {
+    return h->magic == GR_BATCH_MAGIC_V2 && h->length >= GR_BATCH_HEADER_BYTES - GR_BATCH_LOG_OVERHEAD_BYTES &&
+           h->last_offset_delta >= 0 && h->base_offset >= 0 && pos + gr_batch_size(h) <= seg_size;
+}
+
+void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t position, int32_t interval_bytes,
+                           bool build_index) {
     int64_t last = gr_batch_last_offset(h);
     GR_ASSERT(h->base_offset >= s->next_offset && last - s->base_offset <= INT32_MAX);
     if (h->max_timestamp > s->max_timestamp) {
@@ -136,7 +142,7 @@ void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t posi
     }
     /* Kafka's rule: once more than interval bytes went by since the last entry, the next batch
      * gets one (its last offset -> its position), and the time index records the max so far. */
-    if (s->bytes_since_index_entry > interval_bytes) {
+    if (build_index && s->bytes_since_index_entry > interval_bytes) {
         gr_offset_entry e = {(int32_t)(last - s->base_offset), (int32_t)position};
         if (!gr_offset_index_append(&s->offset_index, e)) GR_WARN("store", "%s: index entry dropped (memory)", s->stem);
         maybe_time_entry(s);

@@ -56,9 +56,13 @@ bool gr_segment_parse_name(const char *name, const char *ext, int64_t *base_offs
  * -1 = I/O error. */
 int gr_segment_read_header(int fd, int64_t pos, gr_batch_header *h);
 
-/* Accounts for a batch written at `position` (index entries every interval bytes, max
- * timestamp). Called for appends and for recovery scans alike, so both build the same index. */
-void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t position, int32_t interval_bytes);
+/* Accounts for a batch written at `position`: next offset, size, max timestamp and, when
+ * build_index, index entries every interval bytes. Appends and recovery scans both call it, so
+ * both build the same index. */
+void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t position, int32_t interval_bytes,
+                           bool build_index);
+/* A header read back from disk that can be trusted to frame a batch ending within seg_size. */
+bool gr_segment_header_sane(const gr_batch_header *h, int64_t pos, int64_t seg_size);
 
 /* Active -> closed: final time-index entry, heap index swapped for a lazy mapping. */
 void gr_segment_seal(gr_segment *s);

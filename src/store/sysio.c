@@ -10,20 +10,18 @@
 
 static int real_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
 
-static const gr_sysio real_sysio = {
-    .pwrite = pwrite,
-    .pread = pread,
-    .fdatasync = fdatasync,
-    .ftruncate = ftruncate,
-    .rename = rename,
-    .open = real_open,
-    .unlink = unlink,
-    .wall_ms = gr_wall_ms,
-};
+#define REAL_SYSIO                                                                                            \
+    {                                                                                                         \
+        .pwrite = pwrite, .pread = pread, .fdatasync = fdatasync, .ftruncate = ftruncate, .rename = rename,   \
+        .open = real_open, .unlink = unlink, .wall_ms = gr_wall_ms,                                           \
+    }
 
-gr_sysio gr_sys = real_sysio;
+gr_sysio gr_sys = REAL_SYSIO;
 
-void gr_sysio_reset(void) { gr_sys = real_sysio; }
+void gr_sysio_reset(void) {
+    const gr_sysio real = REAL_SYSIO;
+    gr_sys = real;
+}
 
 ssize_t gr_sys_pwrite_all(int fd, const void *buf, size_t n, off_t offset) {
     const char *p = buf;

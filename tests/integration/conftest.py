@@ -37,6 +37,16 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "broker_config(settings): extra server properties for the `broker` fixture")
+    config.addinivalue_line(
+        "markers", "python_clients: uses the Python client libraries (run again with Debian's)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that use the client fixtures are the ones worth repeating with the other client
+    generation; scripts/run-integration selects them with -m python_clients."""
+    for item in items:
+        if {"kafka_client", "all_clients"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.python_clients)
 
 
 def _gregor_bin_path():
@@ -54,6 +64,7 @@ class Broker:
         self.proc = None
         self.log_path = self.tmp_dir / "broker.log"
         self.crash_note = None  # set when the process died by itself
+        self.stopped_by_us = False
         if self.external:
             self.bootstrap = external_bootstrap
             self.host, self.port = kafkawire.split_bootstrap(external_bootstrap)
@@ -90,6 +101,7 @@ class Broker:
         with open(self.log_path, "ab") as log:
             log.write(("\n==== start %s ====\n" % " ".join(self.command())).encode())
             log.flush()
+            self.stopped_by_us = False
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, cwd=str(self.tmp_dir))
         ok = kafkawire.wait_ready(self.bootstrap, timeout_s, alive=lambda: self.proc.poll() is None,
@@ -110,6 +122,7 @@ class Broker:
             return None
         self._note_if_crashed()
         if self.proc.poll() is None:
+            self.stopped_by_us = True
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout_s)
@@ -136,6 +149,7 @@ class Broker:
 
     def _kill(self):
         if self.proc is not None and self.proc.poll() is None:
+            self.stopped_by_us = True
             self.proc.kill()
             try:
                 self.proc.wait(BROKER_STOP_TIMEOUT_S)
@@ -144,7 +158,8 @@ class Broker:
 
     def _note_if_crashed(self):
         """Remember when the broker died on its own (crash or early exit) before we stopped it."""
-        if self.proc is not None and self.proc.poll() is not None and self.crash_note is None:
+        if (self.proc is not None and not self.stopped_by_us and self.proc.poll() is not None
+                and self.crash_note is None):
             self.crash_note = "gregor broker exited by itself with code %s" % self.proc.returncode
 
     def log_text(self):

@@ -4,7 +4,9 @@ Clients connect to the proxy, the proxy connects to the broker and copies bytes 
 test calls cut_all() to close every current connection on both sides at once, mid-stream: the
 client sees its connection drop with requests in flight, and the broker sees its peer vanish,
 so one cut covers a client-side and a broker-side disconnect. New connections are accepted
-again right away (clients reconnect).
+again right away (clients reconnect). cut_at_next_response() cuts at the worst moment for a
+producer: the broker has handled a request (e.g. appended a Produce batch) but its answer is
+thrown away, so the client must resend something the broker already has.
 
 A Kafka client learns broker addresses from Metadata responses and would connect straight to
 the broker after bootstrapping through the proxy. With rewrite_metadata=True the proxy parses
@@ -45,6 +47,9 @@ class TcpProxy:
         self._closed = threading.Event()
         self.accepted = 0          # connections accepted so far
         self.cuts = 0              # connections closed by cut_all()
+        self.errors = []           # unexpected exceptions in pump threads (a test asserts none)
+        self._armed = None         # (api_key, reset) of a pending cut_at_next_response()
+        self._fired = threading.Event()
         self._acceptor = threading.Thread(target=self._accept_loop, name="proxy-accept", daemon=True)
         self._acceptor.start()
 
@@ -60,6 +65,19 @@ class TcpProxy:
                 _close(s, reset)
         self.cuts += len(pairs)
         return len(pairs)
+
+    def cut_at_next_response(self, api_key, reset=False):
+        """Arm a one-shot trigger: the next response to a request with `api_key` is dropped
+        and every connection is cut. Needs the frame-aware mode (rewrite_metadata=True).
+        wait_fired() tells when it happened."""
+        if not self.rewrite_metadata:
+            raise ValueError("cut_at_next_response needs rewrite_metadata=True (frame parsing)")
+        with self._lock:
+            self._fired.clear()
+            self._armed = (api_key, reset)
+
+    def wait_fired(self, timeout_s):
+        return self._fired.wait(timeout_s)
 
     def live_connections(self):
         with self._lock:
@@ -161,18 +179,36 @@ class TcpProxy:
                     break
                 (correlation_id,) = struct.unpack(">i", frame[4:8])
                 key, version = inflight.pop(correlation_id, (None, None))
+                if self._take_trigger(key):
+                    return  # cut_all() closed this connection too; the response is lost
                 if key == API_METADATA:
                     frame = _rewrite_metadata(frame, version, self.host, self.port)
                 dst.sendall(frame)
         except OSError:
             pass
+        except (IndexError, struct.error) as e:  # a Metadata response this parser misread
+            self.errors.append("metadata rewrite failed: %r" % (e,))
         self._drop(pair)
+
+    def _take_trigger(self, api_key):
+        with self._lock:
+            armed = self._armed
+            if armed is None or armed[0] != api_key:
+                return False
+            self._armed = None
+        self.cut_all(reset=armed[1])
+        self._fired.set()
+        return True
 
 
 def _close(s, reset):
+    # shutdown() also wakes the pump thread blocked in recv() on this socket (close() alone
+    # would not). For a reset, only the read side is shut (sends nothing), then close() with a
+    # zero linger time sends RST.
     try:
         if reset:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.shutdown(socket.SHUT_RD)
         else:
             s.shutdown(socket.SHUT_RDWR)
     except OSError:

@@ -55,7 +55,8 @@ static void on_close(gr_conn *c, void *ud) { atomic_fetch_add(&closes, 1); }
 static int make_msg(char *buf, size_t size, int i) {
     if (i % 7 == 3) return snprintf(buf, size, "NONE-%d", i);
     if (i % 5 == 1) return snprintf(buf, size, "SYNC-%d", i);
-    return snprintf(buf, size, "msg-%d-%.*s", i, i % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    return snprintf(buf, size, "msg-%d-%.*s", i, i % 50,
+                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 }
 
 int main(void) {

@@ -25,12 +25,12 @@
 #include "base/clock.h"
 #include "net/server.h"
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            exit(1);                                                                 \
-        }                                                                            \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                         \
+            exit(1);                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 #define TEST_DEADLINE_MS 20000 /* no single wait in a test lasts longer */
@@ -49,8 +49,8 @@ static inline void *test_server_thread(void *arg) {
 }
 
 /* Starts a server listening on host (port 0) on its own thread. */
-static inline void test_server_start(test_server *t, const gr_server_config *cfg, const gr_server_handlers *h, void *ud,
-                              const char *host) {
+static inline void test_server_start(test_server *t, const gr_server_config *cfg, const gr_server_handlers *h,
+                                     void *ud, const char *host) {
     memset(t, 0, sizeof *t);
     t->srv = gr_server_new(cfg, h, ud);
     CHECK(t->srv != NULL);
