@@ -26,4 +26,20 @@
 #define GR_RECOVERY_INDEX_STEPS_BACK_MAX 16            /* index entries tried before a full rescan */
 #define GR_SNAPSHOT_MAX_BYTES (64 * 1024 * 1024)       /* larger snapshot files are treated as damaged */
 
+/* Consumer groups (src/group). */
+#define GR_GROUP_MEMBERS_MAX 10000                  /* hard cap per group, whatever group.max.size says */
+#define GR_GROUP_PENDING_MEMBERS_MAX 10000          /* members told MEMBER_ID_REQUIRED, not yet back */
+#define GR_GROUP_PROTOCOLS_MAX 64                   /* protocols one JoinGroup may offer */
+#define GR_GROUP_METADATA_MAX_BYTES (1024 * 1024)   /* one protocol's metadata, one member's assignment */
+#define GR_GROUP_ID_MAX_BYTES 32767                 /* a STRING's limit */
+#define GR_GROUPS_MAX 1000000                       /* groups one coordinator keeps */
+#define GR_GROUP_OFFSETS_MAX 1000000                /* committed offsets one group keeps */
+#define GR_OFFSET_METADATA_MAX_BYTES 4096           /* Kafka's offset.metadata.max.bytes */
+#define GR_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS 300000  /* a new member's first JoinGroup may wait this long */
+#define GR_OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000 /* Kafka's offsets.retention.check.interval.ms */
+#define GR_CONSUMER_GROUP_SESSION_TIMEOUT_MS 45000  /* Kafka's group.consumer.session.timeout.ms */
+#define GR_CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS 5000 /* Kafka's group.consumer.heartbeat.interval.ms */
+#define GR_CONSUMER_GROUP_SUBSCRIBED_TOPICS_MAX 10000 /* topic names one KIP-848 member may subscribe to */
+#define GR_OFFSETS_LOAD_READ_BYTES (1024 * 1024)    /* read size when replaying __consumer_offsets */
+
 #endif
