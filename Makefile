@@ -40,7 +40,7 @@ integration: build
 test: deps build unit asan fuzz integration
 
 format:
-	@find src tests/unit tests/fuzz -name '*.[ch]' -not -path 'src/proto/gen/*' | xargs clang-format -i
+	@find src tests/unit tests/fuzz -name '*.[ch]' -not -path 'src/proto/gen/*' -not -path 'tests/unit/gen/*' | xargs clang-format -i
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -48,7 +48,8 @@ static inline gr_records gr_dec_records(gr_reader *r, bool flex, bool nullable) 
 }
 
 static inline int32_t gr_dec_count(gr_reader *r, bool flex, size_t min_element_bytes) {
-    return flex ? gr_read_compact_array_count(r, min_element_bytes) : gr_read_array_count(r, min_element_bytes);
+    return flex ? gr_read_compact_array_count(r, min_element_bytes)
+                : gr_read_array_count(r, min_element_bytes);
 }
 
 /* Length prefix of a string, bytes or array: INT16/INT32 classic, UVARINT n+1 compact, -1/0 null. */

@@ -142,6 +142,7 @@ static const char *const names[] = {
 
 const char *gr_error_name(int16_t code) {
     if (code == GR_ERR_UNKNOWN_SERVER_ERROR) return "UNKNOWN_SERVER_ERROR";
-    if (code < 0 || (size_t)code >= sizeof names / sizeof names[0] || !names[code]) return "UNKNOWN_ERROR_CODE";
+    if (code < 0 || (size_t)code >= sizeof names / sizeof names[0] || !names[code])
+        return "UNKNOWN_ERROR_CODE";
     return names[code];
 }

@@ -21,7 +21,7 @@ typedef struct gr_request_header_info {
     int16_t api_key;
     int16_t api_version;
     int32_t correlation_id;
-    gr_str client_id; /* never null: a null client id reads as "" */
+    gr_str client_id;   /* never null: a null client id reads as "" */
     int header_version; /* 0, 1 or 2 */
 } gr_request_header_info;
 

@@ -34,9 +34,9 @@ static inline bool gr_uuid_eq(gr_uuid a, gr_uuid b) { return memcmp(a.b, b.b, 16
 
 /* RECORDS fields: record batches, framed like (compact) nullable bytes. */
 typedef struct gr_records {
-    const uint8_t *ptr;     /* memory bytes when file == NULL */
-    int32_t len;            /* -1 = null */
-    gr_file_ref *file;      /* encode only: the bytes are file[file_offset, file_offset + len) */
+    const uint8_t *ptr; /* memory bytes when file == NULL */
+    int32_t len;        /* -1 = null */
+    gr_file_ref *file;  /* encode only: the bytes are file[file_offset, file_offset + len) */
     int64_t file_offset;
 } gr_records;
 

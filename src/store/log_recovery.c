@@ -61,7 +61,9 @@ static int read_good_batch(int fd, int64_t pos, int64_t file_size, scan_buf *buf
 }
 
 /* Scans good batches from pos, feeding them to the segment; returns the end of the last good one
- * (or -1 on I/O error). Stops at a bad batch, an offset going backwards or the end of file. */
+ * (or -1 on I/O error). Stops at a bad batch, an offset going backwards or the end of file.
+ * Without build_index, a point where appending would have made an index entry leaves
+ * bytes_since_index_entry negative, for the caller to see that entries are missing. */
 static int64_t scan_tail(gr_segment *s, int64_t pos, int64_t file_size, int32_t interval, bool build_index,
                          scan_buf *buf) {
     gr_batch_header h;
@@ -70,41 +72,47 @@ static int64_t scan_tail(gr_segment *s, int64_t pos, int64_t file_size, int32_t 
         if (rc < 0) return -1;
         if (rc == 0 || h.base_offset < s->next_offset || gr_batch_last_offset(&h) - s->base_offset > INT32_MAX)
             break;
+        if (!build_index && s->bytes_since_index_entry > interval) s->bytes_since_index_entry = INT64_MIN / 2;
         gr_segment_note_batch(s, &h, pos, interval, build_index);
         pos += gr_batch_size(&h);
     }
     return pos;
 }
 
-/* Keeps the leading entries of the heap-loaded indexes that are well formed: increasing, inside
- * the segment and (offset index) inside the file. */
+/* Checks the heap-loaded indexes entry by entry. Entries pointing past the end of the .log are
+ * the normal trace of a crash (the index reached the disk, the data did not) and are dropped;
+ * entries out of order mean the files are damaged, and both are then dropped entirely so the
+ * scan rebuilds them from the start. */
 static void trim_bad_entries(gr_segment *s, int64_t file_size) {
     gr_index *oi = &s->offset_index, *ti = &s->time_index;
+    bool damaged = false;
     size_t n = gr_index_entries(oi), k;
     for (k = 0; k < n; k++) {
         gr_offset_entry e = gr_offset_index_at(oi, k);
-        if (e.rel_offset < 0 || e.position < 0 || e.position + GR_BATCH_HEADER_BYTES > file_size) break;
+        if (e.rel_offset < 0 || e.position < 0) damaged = true;
         if (k > 0) {
             gr_offset_entry prev = gr_offset_index_at(oi, k - 1);
-            if (e.rel_offset <= prev.rel_offset || e.position <= prev.position) break;
+            if (e.rel_offset <= prev.rel_offset || e.position <= prev.position) damaged = true;
         }
+        if (damaged || e.position + GR_BATCH_HEADER_BYTES > file_size) break;
     }
     gr_index_truncate_entries(oi, k);
     n = gr_index_entries(ti);
-    for (k = 0; k < n; k++) {
+    for (k = 0; k < n && !damaged; k++) {
         gr_time_entry e = gr_time_index_at(ti, k);
-        if (e.rel_offset < 0) break;
+        if (e.rel_offset < 0) damaged = true;
         if (k > 0) {
             gr_time_entry prev = gr_time_index_at(ti, k - 1);
-            if (e.timestamp <= prev.timestamp || e.rel_offset < prev.rel_offset) break;
+            if (e.timestamp <= prev.timestamp || e.rel_offset < prev.rel_offset) damaged = true;
         }
     }
-    gr_index_truncate_entries(ti, k);
+    if (damaged) {
+        GR_WARN("store", "%s: index entries out of order; rebuilding the indexes", s->stem);
+        gr_index_truncate_entries(oi, 0);
+        gr_index_truncate_entries(ti, 0);
+    }
 }
 
-/* Full recovery of one segment: indexes loaded and trimmed, tail rescanned from the last index
- * entry that points at a good batch, torn bytes cut off, index files rewritten if they changed.
- * *truncated tells whether bytes were cut. 0 or -1. */
 static bool same_bytes(const gr_index *ix, const uint8_t *orig, size_t orig_len) {
     return ix->len == orig_len && (orig_len == 0 || memcmp(ix->data, orig, orig_len) == 0);
 }
@@ -238,10 +246,15 @@ static int recover_closed_cheap(gr_partition_log *l, gr_segment *s, int64_t file
         s->next_offset = h.base_offset;
     }
     s->size_bytes = start;
+    int64_t time_index_max = s->max_timestamp;
+    s->bytes_since_index_entry = 0;
     int64_t end = scan_tail(s, start, file_size, l->cfg.index_interval_bytes, false, buf);
     if (end < 0) return -1;
     if (end != file_size) return 0;
-    if (s->offset_of_max_timestamp >= s->next_offset) return 0; /* time index points past the data */
+    /* Appending would have made an index entry in the part just scanned: entries are missing. */
+    if (s->bytes_since_index_entry < 0) return 0;
+    /* Sealing leaves the segment's max timestamp as the last time entry. */
+    if (time_index_max != s->max_timestamp || s->offset_of_max_timestamp >= s->next_offset) return 0;
     return 1;
 }
 

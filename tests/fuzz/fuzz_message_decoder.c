@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (e->decode(&r2, &arena, v, again) == 0) {
                 e->encode(&b2, v, again);
                 if (r2.pos != b1.len) abort();
-                if (!b2.oom && (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0))) abort();
+                if (!b2.oom && (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0)))
+                    abort();
             } else if (arena.used_bytes + (1u << 20) < FUZZ_ARENA_BYTES) {
                 abort();
             }

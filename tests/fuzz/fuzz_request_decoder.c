@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (s->decode_request(&r2, &arena, h.api_version, again) == 0) {
                 s->encode_request(&b2, h.api_version, again);
                 if (r2.pos != b1.len) abort();
-                if (!b2.oom && (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0))) abort();
+                if (!b2.oom && (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0)))
+                    abort();
             } else if (arena.used_bytes + (1u << 20) < FUZZ_ARENA_BYTES) {
                 abort(); /* our own encoding must decode, unless the arena ran out */
             }

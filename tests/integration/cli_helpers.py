@@ -6,7 +6,6 @@ consumed records may hold arbitrary bytes.
 
 import json
 import subprocess
-import time
 
 import helpers
 
@@ -106,7 +105,3 @@ class Cli:
 def unreachable_bootstrap():
     """A loopback address where nothing listens (a port that was free a moment ago)."""
     return "127.0.0.1:%d" % helpers.free_port()
-
-
-def monotonic():
-    return time.monotonic()

@@ -63,30 +63,37 @@ def test_idempotent_producer_exactly_once_across_cut_connections(broker, unique_
             "error_cb": client_errors.append,
         })
         per_round = RECORD_COUNT // ROUNDS
-        for rnd in range(ROUNDS):
-            count = per_round if rnd < ROUNDS - 1 else RECORD_COUNT - per_round * (ROUNDS - 1)
-            first = per_round * rnd
-            for i in range(first, first + count):
+
+        def produce_range(lo, hi):
+            for i in range(lo, hi):
                 part = i % PARTITIONS
                 sc.produce_with_backpressure(p, topic, _value(part, next_seq[part]), partition=part,
                                              on_delivery=log.callback, deadline=deadline)
                 next_seq[part] += 1
                 p.poll(0)
-            # Cut once half of this round is acknowledged: the rest is queued or in flight.
-            target = first + count // 2
+
+        for rnd in range(ROUNDS):
+            first = per_round * rnd
+            last = RECORD_COUNT if rnd == ROUNDS - 1 else first + per_round
+            middle = (first + last) // 2
             round_deadline = min(deadline, time.monotonic() + ROUND_ACK_WAIT_S)
-            while log.acked_count() < target and time.monotonic() < round_deadline:
-                p.poll(0.005)
-            if rnd % 2 == 0:
+            if rnd % 2:
+                # Armed before this round's records exist, so their answers are still to come.
+                before = proxy.cuts
+                proxy.cut_at_next_response(API_PRODUCE, reset=reset)
+                produce_range(first, last)
+                while not proxy.wait_fired(0.005) and time.monotonic() < round_deadline:
+                    p.poll(0)
+                assert proxy.wait_fired(0), "round %d: no Produce response to cut at" % rnd
+                lost_answer_cuts += 1
+                cut_connections.append(proxy.cuts - before)
+            else:
+                # Cut once part of the round is acknowledged, with the rest queued or in flight.
+                produce_range(first, middle)
+                while log.acked_count() < (first + middle) // 2 and time.monotonic() < round_deadline:
+                    p.poll(0.005)
                 cut_connections.append(proxy.cut_all(reset=reset))
-                continue
-            before = proxy.cuts
-            proxy.cut_at_next_response(API_PRODUCE, reset=reset)
-            while not proxy.wait_fired(0.005) and time.monotonic() < round_deadline:
-                p.poll(0)
-            assert proxy.wait_fired(0), "round %d: no Produce response to cut at" % rnd
-            lost_answer_cuts += 1
-            cut_connections.append(proxy.cuts - before)
+                produce_range(middle, last)
         remaining = p.flush(max(1.0, deadline - time.monotonic()))
         accepted = proxy.accepted
         assert proxy.errors == [], proxy.errors

@@ -26,9 +26,15 @@ static void test_varint_values(void) {
         int32_t v;
         const char *hex;
     } cases[] = {
-        {0, "00"},          {-1, "01"},          {1, "02"},
-        {-2, "03"},         {63, "7e"},          {-64, "7f"},
-        {64, "80 01"},      {300, "d8 04"},      {INT32_MAX, "fe ff ff ff 0f"},
+        {0, "00"},
+        {-1, "01"},
+        {1, "02"},
+        {-2, "03"},
+        {63, "7e"},
+        {-64, "7f"},
+        {64, "80 01"},
+        {300, "d8 04"},
+        {INT32_MAX, "fe ff ff ff 0f"},
         {INT32_MIN, "ff ff ff ff 0f"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -11,21 +11,21 @@
 
 static int test_failures;
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            test_failures++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                          \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            test_failures++;                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                         \
+        }                                                                                                    \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                           \
-    do {                                                                                             \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                                        \
-        if (va_ != vb_) {                                                                            \
-            test_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, va_, vb_); \
-        }                                                                                            \
+#define CHECK_EQ_INT(a, b)                                                                                   \
+    do {                                                                                                     \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                                \
+        if (va_ != vb_) {                                                                                    \
+            test_failures++;                                                                                 \
+            fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, va_, vb_);         \
+        }                                                                                                    \
     } while (0)
 
 /* Parses a hex string (spaces ignored) into out; returns the byte count. */
@@ -34,10 +34,14 @@ static inline size_t test_unhex(const char *hex, unsigned char *out, size_t cap)
     int hi = -1;
     for (const char *p = hex; *p; p++) {
         int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else continue;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            continue;
         if (hi < 0) {
             hi = d;
         } else {

@@ -24,14 +24,14 @@ static bool bytes_are(const gr_buf *b, const char *hex) {
     return false;
 }
 
-#define ENCODES_TO(type, version, msg, hex)                                    \
-    do {                                                                       \
-        gr_buf b_;                                                             \
-        gr_buf_init(&b_);                                                      \
-        type##_encode(&b_, version, msg);                                      \
-        CHECK(bytes_are(&b_, hex));                                            \
-        CHECK_EQ_INT(type##_size(version, msg), b_.len);                       \
-        gr_buf_free(&b_);                                                      \
+#define ENCODES_TO(type, version, msg, hex)                                                                  \
+    do {                                                                                                     \
+        gr_buf b_;                                                                                           \
+        gr_buf_init(&b_);                                                                                    \
+        type##_encode(&b_, version, msg);                                                                    \
+        CHECK(bytes_are(&b_, hex));                                                                          \
+        CHECK_EQ_INT(type##_size(version, msg), b_.len);                                                     \
+        gr_buf_free(&b_);                                                                                    \
     } while (0)
 
 static void test_strings_and_nulls(void) {
@@ -74,8 +74,8 @@ static void test_tagged_fields(void) {
     ENCODES_TO(gr_api_versions_response, 2, &av, "0000 00000000 00000000"); /* no tags before v3 */
 
     /* Decoding: known tags land in fields, unknown ones are skipped. */
-    unsigned char in[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x08, 0, 0, 0, 0, 0, 0, 0, 9,
-                          0x07, 0x02, 0xaa, 0xbb, 0x09, 0x00};
+    unsigned char in[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x08, 0,    0,
+                          0,    0,    0,    0,    0,    9,    0x07, 0x02, 0xaa, 0xbb, 0x09, 0x00};
     gr_arena a;
     gr_arena_init(&a, CODEC_ARENA_BYTES);
     gr_reader r = gr_reader_make(in, sizeof in);
@@ -133,7 +133,8 @@ static void test_tagged_struct_flag(void) {
     CHECK_EQ_INT(gr_produce_response_decode(&r, &a, 10, &back), 0);
     CHECK(back.responses.count == 1 && back.responses.items[0].partition_responses.count == 1);
     if (back.responses.count == 1 && back.responses.items[0].partition_responses.count == 1) {
-        const gr_produce_response_partition_produce_response *bp = &back.responses.items[0].partition_responses.items[0];
+        const gr_produce_response_partition_produce_response *bp =
+            &back.responses.items[0].partition_responses.items[0];
         CHECK(bp->has_current_leader);
         CHECK_EQ_INT(bp->current_leader.leader_epoch, 7);
     }
@@ -193,7 +194,8 @@ static void test_defaults_for_absent_fields(void) {
     CHECK_EQ_INT(r.pos, sizeof in);
     CHECK(m.responses.count == 1 && m.responses.items[0].partition_responses.count == 1);
     if (m.responses.count == 1 && m.responses.items[0].partition_responses.count == 1) {
-        const gr_produce_response_partition_produce_response *p = &m.responses.items[0].partition_responses.items[0];
+        const gr_produce_response_partition_produce_response *p =
+            &m.responses.items[0].partition_responses.items[0];
         CHECK_EQ_INT(p->index, 2);
         CHECK_EQ_INT(p->base_offset, 42);
         CHECK_EQ_INT(p->log_append_time_ms, -1);
@@ -249,7 +251,7 @@ static void test_file_records(void) {
         CHECK_EQ_INT(b.splices[0].length, 100);
         size_t at = b.splices[0].at;
         CHECK(at >= 1 && b.data[at - 1] == 101); /* compact length right before the file bytes */
-        CHECK_EQ_INT(b.len - at, 3);               /* partition tags, topic tags, top tags */
+        CHECK_EQ_INT(b.len - at, 3);             /* partition tags, topic tags, top tags */
     }
     gr_buf_free(&b);
 

@@ -58,7 +58,8 @@ static void test_request_headers(void) {
     CHECK_EQ_INT(parse_hex("0003 0001 0000", &h, &at, &len), GR_HEADER_MALFORMED);
     CHECK_EQ_INT(parse_hex("0003 0001 00000005 00", &h, &at, &len), GR_HEADER_MALFORMED);
     CHECK_EQ_INT(parse_hex("0003 0001 00000005 0005 6162", &h, &at, &len), GR_HEADER_MALFORMED);
-    CHECK_EQ_INT(parse_hex("0003 0009 00000005 0000", &h, &at, &len), GR_HEADER_MALFORMED); /* no tag section */
+    CHECK_EQ_INT(parse_hex("0003 0009 00000005 0000", &h, &at, &len),
+                 GR_HEADER_MALFORMED); /* no tag section */
     CHECK_EQ_INT(parse_hex("0003 0009 00000005 0000 01 05 09 00", &h, &at, &len), GR_HEADER_MALFORMED);
     CHECK_EQ_INT(parse_hex("0003 0001 00000005 fffe", &h, &at, &len), GR_HEADER_MALFORMED);
 }
@@ -103,8 +104,8 @@ static void test_api_table(void) {
     s = gr_api_schema_find(GR_API_END_TXN);
     CHECK(s && s->latest_version_unstable);
     CHECK(gr_api_schema_find(-1) == NULL);
-    CHECK(gr_api_schema_find(7) == NULL);     /* ControlledShutdown: not client-facing */
-    CHECK(gr_api_schema_find(4) == NULL);     /* LeaderAndIsr */
+    CHECK(gr_api_schema_find(7) == NULL); /* ControlledShutdown: not client-facing */
+    CHECK(gr_api_schema_find(4) == NULL); /* LeaderAndIsr */
     CHECK(gr_api_schema_find(1000) == NULL);
     CHECK(gr_api_schema_find(INT16_MAX) == NULL);
     CHECK_EQ_INT(GR_API_API_VERSIONS, 18);
@@ -147,7 +148,8 @@ static void test_error_names(void) {
     CHECK(strcmp(gr_error_name(INT16_MIN), "UNKNOWN_ERROR_CODE") == 0);
     CHECK_EQ_INT(GR_ERR_NOT_LEADER_OR_FOLLOWER, 6);
     CHECK_EQ_INT(GR_ERR_UNKNOWN_TOPIC_ID, 100);
-    for (int c = -1; c <= GR_ERR_MAX_KNOWN; c++) CHECK(strcmp(gr_error_name((int16_t)c), "UNKNOWN_ERROR_CODE") != 0);
+    for (int c = -1; c <= GR_ERR_MAX_KNOWN; c++)
+        CHECK(strcmp(gr_error_name((int16_t)c), "UNKNOWN_ERROR_CODE") != 0);
 }
 
 int main(void) {

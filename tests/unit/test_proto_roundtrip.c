@@ -12,14 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SEEDS_PER_VERSION 12
-#define PREFIX_CHECK_SEEDS 2
+#define SEEDS_PER_VERSION 40
+#define PREFIX_CHECK_SEEDS 6
 #define FILL_ARENA_BYTES (64u * 1024u * 1024u)
 
 static int failures;
 
 static void fail(const gr_fill_entry *e, int16_t v, uint64_t seed, const char *what) {
-    if (failures++ < 20) fprintf(stderr, "FAIL %s v%d seed %llu: %s\n", e->name, v, (unsigned long long)seed, what);
+    if (failures++ < 20)
+        fprintf(stderr, "FAIL %s v%d seed %llu: %s\n", e->name, v, (unsigned long long)seed, what);
 }
 
 static void check_case(const gr_fill_entry *e, int16_t v, uint64_t seed) {
@@ -44,7 +45,8 @@ static void check_case(const gr_fill_entry *e, int16_t v, uint64_t seed) {
     } else {
         if (r.pos != b1.len) fail(e, v, seed, "decode did not consume everything");
         e->encode(&b2, v, back);
-        if (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0)) fail(e, v, seed, "re-encoding differs");
+        if (b2.len != b1.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0))
+            fail(e, v, seed, "re-encoding differs");
         if (e->size(v, back) != b1.len) fail(e, v, seed, "size() of decoded message differs");
     }
 
@@ -70,7 +72,8 @@ static void check_bad_versions(const gr_fill_entry *e) {
     void *m = gr_arena_alloc(&arena, e->struct_size);
     uint8_t zeros[64] = {0};
     gr_reader r = gr_reader_make(zeros, sizeof zeros);
-    if (e->decode(&r, &arena, (int16_t)(e->max_version + 1), m) == 0) fail(e, e->max_version + 1, 0, "accepted");
+    if (e->decode(&r, &arena, (int16_t)(e->max_version + 1), m) == 0)
+        fail(e, e->max_version + 1, 0, "accepted");
     r = gr_reader_make(zeros, sizeof zeros);
     if (e->decode(&r, &arena, -1, m) == 0) fail(e, -1, 0, "accepted");
     gr_arena_free(&arena);

@@ -41,7 +41,8 @@ static int decode_vector(const client_vector *v, decoded *d) {
         CHECK_EQ_INT(d->header.header_version, gr_request_header_version(v->api_key, v->api_version));
     } else {
         gr_read_i32(&r); /* correlation id */
-        if (gr_response_header_version(v->api_key, v->api_version) == 1) gr_read_tagged_fields(&r, NULL, NULL);
+        if (gr_response_header_version(v->api_key, v->api_version) == 1)
+            gr_read_tagged_fields(&r, NULL, NULL);
         CHECK(!r.err);
     }
     d->body = r.pos;
@@ -70,15 +71,18 @@ static void check_reencode(const client_vector *v, decoded *d) {
         predicted = s->size_response(v->api_version, d->msg);
     }
     size_t want = d->len - d->body;
-    int same = b.len == want && predicted == want && (want == 0 || memcmp(b.data, d->bytes + d->body, want) == 0);
+    int same =
+        b.len == want && predicted == want && (want == 0 || memcmp(b.data, d->bytes + d->body, want) == 0);
     if (!same)
-        fprintf(stderr, "%s %s key %d v%d: re-encoding differs (%zu bytes, size() %zu, want %zu)\n", v->source,
-                v->is_request ? "request" : "response", v->api_key, v->api_version, b.len, predicted, want);
+        fprintf(stderr, "%s %s key %d v%d: re-encoding differs (%zu bytes, size() %zu, want %zu)\n",
+                v->source, v->is_request ? "request" : "response", v->api_key, v->api_version, b.len,
+                predicted, want);
     CHECK(same);
     gr_buf_free(&b);
 }
 
-static const client_vector *find_vector(bool is_request, int16_t key, int16_t version, const char *source_prefix) {
+static const client_vector *find_vector(bool is_request, int16_t key, int16_t version,
+                                        const char *source_prefix) {
     for (size_t i = 0; i < CLIENT_VECTOR_COUNT; i++) {
         const client_vector *v = &client_vectors[i];
         if (v->is_request == is_request && v->api_key == key && v->api_version == version &&
@@ -97,7 +101,8 @@ static void check_values(void) {
     const client_vector *v;
 
     /* librdkafka opens with ApiVersions v3 (flexible body, header v2, client id still INT16). */
-    if ((v = find_vector(true, GR_API_API_VERSIONS, 3, "librdkafka 2.0.2 (kcat")) && decode_vector(v, &d) == 0) {
+    if ((v = find_vector(true, GR_API_API_VERSIONS, 3, "librdkafka 2.0.2 (kcat")) &&
+        decode_vector(v, &d) == 0) {
         gr_api_versions_request *m = d.msg;
         CHECK_EQ_INT(d.header.header_version, 2);
         CHECK(str_is(m->client_software_name, "librdkafka"));
@@ -138,7 +143,8 @@ static void check_values(void) {
         gr_api_versions_response *m = d.msg;
         CHECK_EQ_INT(m->error_code, 0);
         bool has_self = false;
-        for (int32_t i = 0; i < m->api_keys.count; i++) has_self |= m->api_keys.items[i].api_key == GR_API_API_VERSIONS;
+        for (int32_t i = 0; i < m->api_keys.count; i++)
+            has_self |= m->api_keys.items[i].api_key == GR_API_API_VERSIONS;
         CHECK(has_self);
         CHECK(m->supported_features.count > 0);
         CHECK(m->finalized_features_epoch != -1);
