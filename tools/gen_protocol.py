@@ -588,7 +588,7 @@ def emit_decode(out, st):
         for f in tags:
             out("case %d:" % f.tag)
             out.depth += 1
-            c = cond(f.tagged, msg.valid)
+            c = cond(f.tagged, msg.flex)
             if c != "true":
                 out("if (!%s) return false;" % paren(c))
             dec_field(out, msg, f, "true", "return gr_tag_claim_failed(r);", tagged_payload=True)
@@ -752,11 +752,11 @@ def emit_encode(out, st):
             def emit_tags():
                 out("uint32_t ntags = 0;")
                 for f in tags:
-                    c = and_expr(cond(f.tagged, msg.valid), tag_differs(msg, f))
+                    c = and_expr(cond(f.tagged, msg.flex), tag_differs(msg, f))
                     out("if (%s) ntags++;" % bare(c))
                 out("gr_buf_put_uvarint(b, ntags);")
                 for f in tags:
-                    c = and_expr(cond(f.tagged, msg.valid), tag_differs(msg, f))
+                    c = and_expr(cond(f.tagged, msg.flex), tag_differs(msg, f))
                     out("if (%s) {" % bare(c))
                     out("size_t fs = 0;")
                     size_field(out, msg, f, "fs", "true", tagged_payload=True)
@@ -784,7 +784,7 @@ def emit_encode(out, st):
             def emit_tag_sizes():
                 out("uint32_t ntags = 0;")
                 for f in tags:
-                    c = and_expr(cond(f.tagged, msg.valid), tag_differs(msg, f))
+                    c = and_expr(cond(f.tagged, msg.flex), tag_differs(msg, f))
                     out("if (%s) {" % bare(c))
                     out("size_t fs = 0;")
                     size_field(out, msg, f, "fs", "true", tagged_payload=True)

@@ -77,6 +77,18 @@ static bool start(int argc, char **argv, const gr_tool_help *h, const gr_opt_spe
         *rc = GR_EXIT_USAGE;
         return false;
     }
+    /* set: every KEY=VALUE must parse before anything is sent. */
+    for (int i = 0; h == &set_help && i < common->arg_count; i++) {
+        if (gr_config_edits_set(&o->edits, h, common->args[i]) < 0) {
+            *rc = GR_EXIT_USAGE;
+            return false;
+        }
+    }
+    if (h == &set_help && o->edits.count == 0) {
+        gr_usage_error(h, "nothing to change: give KEY=VALUE or --delete KEY");
+        *rc = GR_EXIT_USAGE;
+        return false;
+    }
     *rc = gr_client_open(c, common, RD_KAFKA_PRODUCER, NULL, NULL, NULL);
     if (*rc) return false;
     const rd_kafka_metadata_t *md;
@@ -212,17 +224,6 @@ static int config_set(int argc, char **argv) {
     gr_client c;
     int rc;
     if (!start(argc, argv, &set_help, set_specs, &o, &common, &c, &rc)) goto out;
-    for (int i = 0; i < common.arg_count; i++) {
-        if (gr_config_edits_set(&o.edits, &set_help, common.args[i]) < 0) {
-            rc = GR_EXIT_USAGE;
-            goto out;
-        }
-    }
-    if (o.edits.count == 0) {
-        gr_usage_error(&set_help, "nothing to change: give KEY=VALUE or --delete KEY");
-        rc = GR_EXIT_USAGE;
-        goto out;
-    }
     rd_kafka_ResourceType_t type = o.topic ? RD_KAFKA_RESOURCE_TOPIC : RD_KAFKA_RESOURCE_BROKER;
     const char *name = o.topic ? o.topic : o.broker;
     rc = gr_config_apply(&c, type, name, &o.edits);

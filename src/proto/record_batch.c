@@ -70,13 +70,20 @@ int32_t gr_batch_last_sequence(const gr_batch_header *h) {
 
 const char *gr_batch_status_text(gr_batch_status s) {
     switch (s) {
-    case GR_BATCH_OK: return "ok";
-    case GR_BATCH_SHORT: return "record batch is truncated";
-    case GR_BATCH_BAD_SIZE: return "record batch length is smaller than its header";
-    case GR_BATCH_BAD_MAGIC: return "record batch magic is not 2";
-    case GR_BATCH_BAD_CRC: return "record batch CRC does not match";
-    case GR_BATCH_BAD_COUNT: return "record batch count and offset range disagree";
-    case GR_BATCH_BAD_RECORDS: return "record batch records do not match its declared size or count";
+    case GR_BATCH_OK:
+        return "ok";
+    case GR_BATCH_SHORT:
+        return "record batch is truncated";
+    case GR_BATCH_BAD_SIZE:
+        return "record batch length is smaller than its header";
+    case GR_BATCH_BAD_MAGIC:
+        return "record batch magic is not 2";
+    case GR_BATCH_BAD_CRC:
+        return "record batch CRC does not match";
+    case GR_BATCH_BAD_COUNT:
+        return "record batch count and offset range disagree";
+    case GR_BATCH_BAD_RECORDS:
+        return "record batch records do not match its declared size or count";
     }
     return "unknown";
 }
@@ -103,7 +110,8 @@ static bool records_match(const uint8_t *p, const gr_batch_header *h) {
     gr_record rec;
     if (gr_record_iter_init(&it, p, (size_t)gr_batch_size(h)) != 0) return false;
     int rc;
-    while ((rc = gr_record_iter_next(&it, &rec)) == 1) {}
+    while ((rc = gr_record_iter_next(&it, &rec)) == 1) {
+    }
     return rc == 0;
 }
 
@@ -142,7 +150,8 @@ void gr_batch_set_log_append_time(uint8_t *batch, size_t size, int64_t now_ms) {
 int gr_record_iter_init(gr_record_iter *it, const uint8_t *batch, size_t size) {
     if (size < GR_BATCH_HEADER_BYTES) return -1;
     gr_batch_header_parse(batch, &it->h);
-    if (gr_batch_size(&it->h) != (int64_t)size || gr_batch_compression(&it->h) != GR_COMPRESSION_NONE) return -1;
+    if (gr_batch_size(&it->h) != (int64_t)size || gr_batch_compression(&it->h) != GR_COMPRESSION_NONE)
+        return -1;
     it->r = gr_reader_make(batch + GR_BATCH_HEADER_BYTES, size - GR_BATCH_HEADER_BYTES);
     it->index = 0;
     return 0;

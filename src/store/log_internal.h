@@ -28,8 +28,8 @@ struct gr_partition_log {
     int seg_count;
     int seg_cap;
     int64_t log_start_offset;
-    bool failed;  /* a write or sync failed: appends refused (KAFKA_STORAGE_ERROR) */
-    bool removed; /* gr_plog_remove: files are gone */
+    bool failed;          /* a write or sync failed: appends refused (KAFKA_STORAGE_ERROR) */
+    bool removed;         /* gr_plog_remove: files are gone */
     uint64_t dir_changes; /* segment files created; the directory needs a sync when ... */
     uint64_t dir_synced;  /* ... this lags behind */
     gr_producer_state *producers;

@@ -28,9 +28,9 @@ typedef struct seg_view {
     int64_t base_offset;
     int64_t size_bytes;
     int64_t next_offset;
-    int64_t start_pos;      /* index hint: scan from here */
-    int64_t hint_last;      /* last offset of the batch at start_pos per the index, -1 if no hint */
-    int64_t jump_pos;       /* a batch boundary at most max_bytes past start_pos, or -1 */
+    int64_t start_pos; /* index hint: scan from here */
+    int64_t hint_last; /* last offset of the batch at start_pos per the index, -1 if no hint */
+    int64_t jump_pos;  /* a batch boundary at most max_bytes past start_pos, or -1 */
 } seg_view;
 
 static void view_of(gr_segment *s, int64_t offset, seg_view *v) {
@@ -44,7 +44,8 @@ static void view_of(gr_segment *s, int64_t offset, seg_view *v) {
     v->hint_last = -1;
     v->jump_pos = -1;
     gr_offset_entry e;
-    if (gr_offset_index_lookup(&s->offset_index, gr_segment_rel(s, offset), &e) && e.position < s->size_bytes) {
+    if (gr_offset_index_lookup(&s->offset_index, gr_segment_rel(s, offset), &e) &&
+        e.position < s->size_bytes) {
         v->start_pos = e.position;
         v->hint_last = s->base_offset + e.rel_offset;
     }
@@ -73,7 +74,8 @@ static int find_batch(seg_view *v, int64_t offset, int64_t *pos_out, gr_batch_he
             pos += gr_batch_size(h);
         }
         if (!bad) return 0;
-        GR_WARN("store", "segment %020lld: index or batch header does not match the log; scanning from the start",
+        GR_WARN("store",
+                "segment %020lld: index or batch header does not match the log; scanning from the start",
                 (long long)v->base_offset);
         v->hint_last = -1;
         if (v->start_pos == 0) break;
@@ -131,7 +133,9 @@ void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool m
                 gr_file_ref_release(v.log);
                 return;
             }
-            if (hr == 0 || !gr_segment_header_sane(&h, stop, v.size_bytes) || stop + gr_batch_size(&h) > limit) break;
+            if (hr == 0 || !gr_segment_header_sane(&h, stop, v.size_bytes) ||
+                stop + gr_batch_size(&h) > limit)
+                break;
             stop += gr_batch_size(&h);
         }
     }
@@ -163,7 +167,8 @@ static void exact_record(int fd, int64_t pos, const gr_batch_header *h, int64_t 
                          int64_t *offset, int64_t *timestamp) {
     *offset = h->base_offset > min_offset ? h->base_offset : min_offset;
     *timestamp = h->max_timestamp;
-    if (gr_batch_compression(h) != GR_COMPRESSION_NONE || (h->attributes & GR_BATCH_ATTR_LOG_APPEND_TIME)) return;
+    if (gr_batch_compression(h) != GR_COMPRESSION_NONE || (h->attributes & GR_BATCH_ATTR_LOG_APPEND_TIME))
+        return;
     uint8_t *p = read_batch(fd, pos, h);
     gr_record_iter it;
     gr_record rec;

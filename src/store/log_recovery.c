@@ -70,7 +70,8 @@ static int64_t scan_tail(gr_segment *s, int64_t pos, int64_t file_size, int32_t 
     while (pos < file_size) {
         int rc = read_good_batch(s->log->fd, pos, file_size, buf, &h);
         if (rc < 0) return -1;
-        if (rc == 0 || h.base_offset < s->next_offset || gr_batch_last_offset(&h) - s->base_offset > INT32_MAX)
+        if (rc == 0 || h.base_offset < s->next_offset ||
+            gr_batch_last_offset(&h) - s->base_offset > INT32_MAX)
             break;
         if (!build_index && s->bytes_since_index_entry > interval) s->bytes_since_index_entry = INT64_MIN / 2;
         gr_segment_note_batch(s, &h, pos, interval, build_index);
@@ -126,7 +127,8 @@ static uint8_t *copy_bytes(const gr_index *ix) {
 /* Full recovery of one segment: indexes loaded and trimmed, tail rescanned from the last index
  * entry that points at a good batch, torn bytes cut off, index files rewritten if they changed.
  * *truncated tells whether bytes were cut. 0 or -1. */
-static int recover_full(gr_partition_log *l, gr_segment *s, int64_t file_size, scan_buf *buf, bool *truncated) {
+static int recover_full(gr_partition_log *l, gr_segment *s, int64_t file_size, scan_buf *buf,
+                        bool *truncated) {
     gr_index *oi = &s->offset_index, *ti = &s->time_index;
     if (gr_index_load_heap(oi) != 0 || gr_index_load_heap(ti) != 0) return -1;
     bool files_whole = oi->file_len == oi->len && ti->file_len == ti->len;
@@ -148,8 +150,8 @@ static int recover_full(gr_partition_log *l, gr_segment *s, int64_t file_size, s
         gr_offset_entry e = gr_offset_index_at(oi, n - 1);
         rc = read_good_batch(s->log->fd, e.position, file_size, buf, &h);
         if (rc < 0) goto out;
-        if (rc == 1 && gr_batch_last_offset(&h) == s->base_offset + e.rel_offset && h.base_offset >= s->base_offset &&
-            e.position > 0) {
+        if (rc == 1 && gr_batch_last_offset(&h) == s->base_offset + e.rel_offset &&
+            h.base_offset >= s->base_offset && e.position > 0) {
             start = e.position;
             break;
         }
@@ -212,8 +214,10 @@ static int recover_closed_cheap(gr_partition_log *l, gr_segment *s, int64_t file
     gr_index *oi = &s->offset_index, *ti = &s->time_index;
     struct stat ost, tst;
     if (fstat(oi->file->fd, &ost) != 0 || fstat(ti->file->fd, &tst) != 0) return -1;
-    if (ost.st_size % GR_OFFSET_INDEX_ENTRY_BYTES != 0 || tst.st_size % GR_TIME_INDEX_ENTRY_BYTES != 0) return 0;
-    size_t on = (size_t)ost.st_size / GR_OFFSET_INDEX_ENTRY_BYTES, tn = (size_t)tst.st_size / GR_TIME_INDEX_ENTRY_BYTES;
+    if (ost.st_size % GR_OFFSET_INDEX_ENTRY_BYTES != 0 || tst.st_size % GR_TIME_INDEX_ENTRY_BYTES != 0)
+        return 0;
+    size_t on = (size_t)ost.st_size / GR_OFFSET_INDEX_ENTRY_BYTES,
+           tn = (size_t)tst.st_size / GR_TIME_INDEX_ENTRY_BYTES;
     uint8_t raw[GR_TIME_INDEX_ENTRY_BYTES];
     int64_t start = 0, hint_last = -1;
     if (on > 0) {
@@ -234,7 +238,8 @@ static int recover_closed_cheap(gr_partition_log *l, gr_segment *s, int64_t file
         gr_time_entry first = gr_time_entry_decode(raw);
         if (!read_entry(ti, tn - 1, raw)) return -1;
         gr_time_entry last = gr_time_entry_decode(raw);
-        if (first.rel_offset < 0 || last.timestamp < first.timestamp || last.rel_offset < first.rel_offset) return 0;
+        if (first.rel_offset < 0 || last.timestamp < first.timestamp || last.rel_offset < first.rel_offset)
+            return 0;
         s->max_timestamp = last.timestamp;
         s->offset_of_max_timestamp = s->base_offset + last.rel_offset;
     }
@@ -354,7 +359,8 @@ static int replay_producers(gr_partition_log *l, int64_t from) {
                 } else {
                     gr_producer_batch b = {h.base_sequence, gr_batch_last_sequence(&h), h.base_offset,
                                            gr_batch_last_offset(&h), h.max_timestamp};
-                    if (!gr_producer_state_replay(l->producers, h.producer_id, h.producer_epoch, &b)) return -1;
+                    if (!gr_producer_state_replay(l->producers, h.producer_id, h.producer_epoch, &b))
+                        return -1;
                 }
             }
             pos += gr_batch_size(&h);
@@ -390,7 +396,8 @@ int gr_log_recover(gr_partition_log *l) {
     for (int i = 0; i < n; i++) {
         gr_segment *s;
         if (gr_segment_open(l->dir, bases[i], &s) != 0) {
-            GR_ERROR("store", "%s: cannot open segment %020lld: %s", l->dir, (long long)bases[i], strerror(errno));
+            GR_ERROR("store", "%s: cannot open segment %020lld: %s", l->dir, (long long)bases[i],
+                     strerror(errno));
             free(bases);
             return -1;
         }
@@ -450,6 +457,7 @@ int gr_log_recover(gr_partition_log *l) {
     }
     gr_producer_state_drop_before(l->producers, l->log_start_offset);
     GR_DEBUG("store", "%s: opened, offsets %lld..%lld, %d segments, %zu producers", l->dir,
-             (long long)l->log_start_offset, (long long)end, l->seg_count, gr_producer_state_count(l->producers));
+             (long long)l->log_start_offset, (long long)end, l->seg_count,
+             gr_producer_state_count(l->producers));
     return 0;
 }

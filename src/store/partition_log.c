@@ -30,7 +30,7 @@
 #define PRODUCERS_ON_STACK 4
 
 void gr_log_config_defaults(gr_log_config *c) {
-    c->segment_bytes = 1073741824;     /* log.segment.bytes */
+    c->segment_bytes = 1073741824;       /* log.segment.bytes */
     c->roll_ms = 7LL * 24 * 3600 * 1000; /* log.roll.hours = 168 */
     c->retention_ms = 7LL * 24 * 3600 * 1000;
     c->retention_bytes = -1;
@@ -226,9 +226,10 @@ static int16_t validate_batches(const uint8_t *p, size_t len, const gr_log_confi
             *msg = "produce requests v3+ may only carry record batches with magic 2";
             return GR_ERR_INVALID_RECORD;
         }
-        if (h.length < GR_BATCH_HEADER_BYTES - GR_BATCH_LOG_OVERHEAD_BYTES || (uint64_t)gr_batch_size(&h) > avail) {
-            *msg = gr_batch_status_text(h.length < 0 || (uint64_t)gr_batch_size(&h) > avail ? GR_BATCH_SHORT
-                                                                                            : GR_BATCH_BAD_SIZE);
+        if (h.length < GR_BATCH_HEADER_BYTES - GR_BATCH_LOG_OVERHEAD_BYTES ||
+            (uint64_t)gr_batch_size(&h) > avail) {
+            *msg = gr_batch_status_text(
+                h.length < 0 || (uint64_t)gr_batch_size(&h) > avail ? GR_BATCH_SHORT : GR_BATCH_BAD_SIZE);
             return GR_ERR_CORRUPT_MESSAGE;
         }
         if (gr_batch_size(&h) > cfg->max_message_bytes) {
@@ -238,8 +239,9 @@ static int16_t validate_batches(const uint8_t *p, size_t len, const gr_log_confi
         gr_batch_status s = gr_batch_validate(p + pos, (size_t)gr_batch_size(&h), &h);
         if (s != GR_BATCH_OK) {
             *msg = gr_batch_status_text(s);
-            return (s == GR_BATCH_BAD_CRC || s == GR_BATCH_SHORT || s == GR_BATCH_BAD_SIZE) ? GR_ERR_CORRUPT_MESSAGE
-                                                                                           : GR_ERR_INVALID_RECORD;
+            return (s == GR_BATCH_BAD_CRC || s == GR_BATCH_SHORT || s == GR_BATCH_BAD_SIZE)
+                       ? GR_ERR_CORRUPT_MESSAGE
+                       : GR_ERR_INVALID_RECORD;
         }
         if (h.base_offset != 0) {
             *msg = "the base offset of a produced record batch must be 0";
@@ -299,7 +301,8 @@ static int16_t check_producers(gr_partition_log *l, const uint8_t *p, size_t len
             }
             const gr_producer_batch *dup = NULL;
             int32_t last_seq = gr_batch_last_sequence(&h);
-            switch (gr_producer_entry_check(known ? e : NULL, h.producer_epoch, h.base_sequence, last_seq, &dup)) {
+            switch (gr_producer_entry_check(known ? e : NULL, h.producer_epoch, h.base_sequence, last_seq,
+                                            &dup)) {
             case GR_PRODUCER_DUPLICATE:
                 res->duplicate = true;
                 res->base_offset = dup->first_offset;
@@ -312,9 +315,11 @@ static int16_t check_producers(gr_partition_log *l, const uint8_t *p, size_t len
             case GR_PRODUCER_OUT_OF_ORDER:
                 res->error_message = "out of order sequence number";
                 return GR_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
-            case GR_PRODUCER_OK: break;
+            case GR_PRODUCER_OK:
+                break;
             }
-            gr_producer_batch b = {h.base_sequence, last_seq, off, off + h.last_offset_delta, h.max_timestamp};
+            gr_producer_batch b = {h.base_sequence, last_seq, off, off + h.last_offset_delta,
+                                   h.max_timestamp};
             gr_producer_entry_add(e, h.producer_epoch, &b);
             /* Transactions will note the first offset of a transaction here (LSO). */
         }
@@ -374,7 +379,8 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
         gr_batch_header h;
         gr_batch_header_parse(batches + pos, &h);
         gr_batch_set_partition_leader_epoch(batches + pos, leader_epoch);
-        if (cfg.log_append_time) gr_batch_set_log_append_time(batches + pos, (size_t)gr_batch_size(&h), append_time_ms);
+        if (cfg.log_append_time)
+            gr_batch_set_log_append_time(batches + pos, (size_t)gr_batch_size(&h), append_time_ms);
         pos += (size_t)gr_batch_size(&h);
     }
 
@@ -402,13 +408,16 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
     if (res->error != GR_ERR_NONE || res->duplicate) goto out;
 
     int64_t off = first;
-    for (size_t pos = 0; pos < len;) {
+    size_t pos = 0;
+    while (pos < len) {
         gr_batch_header h;
         gr_batch_header_parse(batches + pos, &h);
+        GR_ASSERT(h.magic == GR_BATCH_MAGIC_V2 && h.base_offset == 0); /* validated above */
         gr_batch_set_base_offset(batches + pos, off);
         off += (int64_t)h.last_offset_delta + 1;
         pos += (size_t)gr_batch_size(&h);
     }
+    GR_ASSERT(pos == len && off > first);
     int64_t now_ms = gr_sys.wall_ms();
     if (should_roll(l, gr_log_active(l), len, off - 1, now_ms)) {
         if (roll(l, &snapshot) != 0) {
@@ -432,7 +441,7 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
         goto out;
     }
     if (a->roll_base_ms < 0) a->roll_base_ms = now_ms;
-    for (size_t pos = 0; pos < len;) {
+    for (pos = 0; pos < len;) {
         gr_batch_header h;
         gr_batch_header_parse(batches + pos, &h);
         gr_segment_note_batch(a, &h, start_pos + (int64_t)pos, cfg.index_interval_bytes, true);
@@ -458,7 +467,7 @@ typedef struct flush_item {
     int64_t base_offset;
     int64_t target_bytes;
     gr_file_ref *log;
-    gr_file_ref *index;      /* set when a closed segment's indexes need their one sync */
+    gr_file_ref *index; /* set when a closed segment's indexes need their one sync */
     gr_file_ref *time_index;
 } flush_item;
 

@@ -63,8 +63,8 @@ typedef struct gr_append_result {
     int64_t last_offset;        /* offset of the last record, -1 on error */
     int64_t log_append_time_ms; /* -1 = CreateTime topic */
     int64_t log_start_offset;
-    bool duplicate;             /* idempotent retry: nothing written, original offsets returned */
-    const char *error_message;  /* static text for Produce v8+ ErrorMessage, or NULL */
+    bool duplicate;            /* idempotent retry: nothing written, original offsets returned */
+    const char *error_message; /* static text for Produce v8+ ErrorMessage, or NULL */
 } gr_append_result;
 
 /* `batches`: the Produce request's records for this partition (mutable: base offsets, leader
@@ -88,8 +88,7 @@ typedef struct gr_read_result {
  * first batch alone is larger, that batch whole (KIP-74). Reading at the end offset gives no
  * data and no error; below the log start or beyond the end gives OFFSET_OUT_OF_RANGE. A read
  * stops at a segment boundary: the caller asks again from the next offset. */
-void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one,
-                  gr_read_result *res);
+void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one, gr_read_result *res);
 
 int64_t gr_plog_end_offset(gr_partition_log *l); /* = high watermark on a single node */
 int64_t gr_plog_start_offset(gr_partition_log *l);

@@ -138,7 +138,8 @@ gr_producer_check gr_producer_entry_check(const gr_producer_entry *e, int16_t ep
         }
     }
     if (epoch < e->epoch) return GR_PRODUCER_STALE_EPOCH;
-    if (epoch != e->epoch) return (first_seq == 0 || e->epoch < 0) ? GR_PRODUCER_OK : GR_PRODUCER_OUT_OF_ORDER;
+    if (epoch != e->epoch)
+        return (first_seq == 0 || e->epoch < 0) ? GR_PRODUCER_OK : GR_PRODUCER_OUT_OF_ORDER;
     int32_t current_last = e->batch_count > 0 ? e->batches[e->batch_count - 1].last_seq : -1;
     return in_sequence(current_last, first_seq) ? GR_PRODUCER_OK : GR_PRODUCER_OUT_OF_ORDER;
 }
@@ -163,7 +164,8 @@ void gr_producer_entry_init(gr_producer_entry *e, int64_t producer_id, int16_t e
     e->current_txn_first_offset = -1;
 }
 
-bool gr_producer_state_replay(gr_producer_state *ps, int64_t producer_id, int16_t epoch, const gr_producer_batch *b) {
+bool gr_producer_state_replay(gr_producer_state *ps, int64_t producer_id, int16_t epoch,
+                              const gr_producer_batch *b) {
     gr_producer_entry *cur = lookup(ps, producer_id);
     if (cur) {
         gr_producer_entry_add(cur, epoch, b);
@@ -256,8 +258,8 @@ int gr_producer_state_decode(gr_producer_state *ps, const uint8_t *p, size_t len
         e->coordinator_epoch = coordinator_epoch;
         e->current_txn_first_offset = txn_first;
         if (last_offset >= 0) {
-            gr_producer_batch b = {gr_sequence_add(last_seq, -offset_delta), last_seq, last_offset - offset_delta,
-                                   last_offset, timestamp};
+            gr_producer_batch b = {gr_sequence_add(last_seq, -offset_delta), last_seq,
+                                   last_offset - offset_delta, last_offset, timestamp};
             gr_producer_entry_add(e, epoch, &b);
         } else {
             e->epoch = epoch;

@@ -77,7 +77,8 @@ void gr_producer_entry_add(gr_producer_entry *e, int16_t epoch, const gr_produce
 /* Inserts or replaces the entry for e->producer_id. false on OOM. */
 bool gr_producer_state_put(gr_producer_state *ps, const gr_producer_entry *e);
 /* Replays a batch read back from the log (no checks). false on OOM. */
-bool gr_producer_state_replay(gr_producer_state *ps, int64_t producer_id, int16_t epoch, const gr_producer_batch *b);
+bool gr_producer_state_replay(gr_producer_state *ps, int64_t producer_id, int16_t epoch,
+                              const gr_producer_batch *b);
 
 /* Forgets producers whose last batch ends below log_start_offset (retention, DeleteRecords). */
 void gr_producer_state_drop_before(gr_producer_state *ps, int64_t log_start_offset);

@@ -18,7 +18,8 @@ bool gr_segment_file_name(char *buf, size_t cap, const char *dir, int64_t base_o
 
 bool gr_segment_parse_name(const char *name, const char *ext, int64_t *base_offset) {
     size_t elen = strlen(ext);
-    if (strlen(name) != GR_SEGMENT_NAME_DIGITS + elen || strcmp(name + GR_SEGMENT_NAME_DIGITS, ext) != 0) return false;
+    if (strlen(name) != GR_SEGMENT_NAME_DIGITS + elen || strcmp(name + GR_SEGMENT_NAME_DIGITS, ext) != 0)
+        return false;
     int64_t v = 0;
     for (int i = 0; i < GR_SEGMENT_NAME_DIGITS; i++) {
         if (name[i] < '0' || name[i] > '9') return false;
@@ -92,13 +93,15 @@ void gr_segment_free(gr_segment *s) {
 }
 
 void gr_segment_unlink_files(gr_segment *s) {
-    static const char *const exts[] = {".log", ".index", ".timeindex"};
+    /* .txnindex: the aborted-transaction index transactions will add; Kafka's tools may leave one. */
+    static const char *const exts[] = {".log", ".index", ".timeindex", ".txnindex"};
     size_t n = strlen(s->stem) + 16;
     char *path = malloc(n);
     if (!path) return;
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         snprintf(path, n, "%s%s", s->stem, exts[i]);
-        if (gr_sys.unlink(path) != 0 && errno != ENOENT) GR_WARN("store", "cannot delete %s: %s", path, strerror(errno));
+        if (gr_sys.unlink(path) != 0 && errno != ENOENT)
+            GR_WARN("store", "cannot delete %s: %s", path, strerror(errno));
     }
     free(path);
 }
@@ -124,12 +127,14 @@ static void maybe_time_entry(gr_segment *s) {
     size_t n = gr_index_entries(&s->time_index);
     if (n > 0 && gr_time_index_at(&s->time_index, n - 1).timestamp >= s->max_timestamp) return;
     gr_time_entry e = {s->max_timestamp, gr_segment_rel(s, s->offset_of_max_timestamp)};
-    if (!gr_time_index_append(&s->time_index, e)) GR_WARN("store", "%s: time index entry dropped (memory)", s->stem);
+    if (!gr_time_index_append(&s->time_index, e))
+        GR_WARN("store", "%s: time index entry dropped (memory)", s->stem);
 }
 
 bool gr_segment_header_sane(const gr_batch_header *h, int64_t pos, int64_t seg_size) {
-    return h->magic == GR_BATCH_MAGIC_V2 && h->length >= GR_BATCH_HEADER_BYTES - GR_BATCH_LOG_OVERHEAD_BYTES &&
-           h->last_offset_delta >= 0 && h->base_offset >= 0 && pos + gr_batch_size(h) <= seg_size;
+    return h->magic == GR_BATCH_MAGIC_V2 &&
+           h->length >= GR_BATCH_HEADER_BYTES - GR_BATCH_LOG_OVERHEAD_BYTES && h->last_offset_delta >= 0 &&
+           h->base_offset >= 0 && pos + gr_batch_size(h) <= seg_size;
 }
 
 void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t position, int32_t interval_bytes,
@@ -144,7 +149,8 @@ void gr_segment_note_batch(gr_segment *s, const gr_batch_header *h, int64_t posi
      * gets one (its last offset -> its position), and the time index records the max so far. */
     if (build_index && s->bytes_since_index_entry > interval_bytes) {
         gr_offset_entry e = {(int32_t)(last - s->base_offset), (int32_t)position};
-        if (!gr_offset_index_append(&s->offset_index, e)) GR_WARN("store", "%s: index entry dropped (memory)", s->stem);
+        if (!gr_offset_index_append(&s->offset_index, e))
+            GR_WARN("store", "%s: index entry dropped (memory)", s->stem);
         maybe_time_entry(s);
         s->bytes_since_index_entry = 0;
     }

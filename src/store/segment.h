@@ -44,7 +44,7 @@ int gr_segment_create(const char *dir, int64_t base_offset, gr_segment **out);
 /* Opens an existing segment's files (missing index files are created empty); sizes and
  * offsets are left for recovery to fill in. 0 or -1. */
 int gr_segment_open(const char *dir, int64_t base_offset, gr_segment **out);
-void gr_segment_free(gr_segment *s);       /* closes, keeps the files */
+void gr_segment_free(gr_segment *s);         /* closes, keeps the files */
 void gr_segment_unlink_files(gr_segment *s); /* removes .log, .index, .timeindex */
 
 /* "<dir>/<20 digits><ext>" into buf; false if it does not fit. */

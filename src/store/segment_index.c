@@ -109,7 +109,8 @@ static bool append_raw(gr_index *ix, const uint8_t *entry) {
     ix->len += ix->entry_bytes;
     /* Only write when the file holds every earlier entry, so it never gets a hole. */
     if (ix->file && ix->file_len + ix->entry_bytes == ix->len &&
-        gr_sys_pwrite_all(ix->file->fd, entry, ix->entry_bytes, (off_t)ix->file_len) == (ssize_t)ix->entry_bytes)
+        gr_sys_pwrite_all(ix->file->fd, entry, ix->entry_bytes, (off_t)ix->file_len) ==
+            (ssize_t)ix->entry_bytes)
         ix->file_len = ix->len;
     return true;
 }

@@ -10,10 +10,10 @@
 
 static int real_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
 
-#define REAL_SYSIO                                                                                            \
-    {                                                                                                         \
-        .pwrite = pwrite, .pread = pread, .fdatasync = fdatasync, .ftruncate = ftruncate, .rename = rename,   \
-        .open = real_open, .unlink = unlink, .wall_ms = gr_wall_ms,                                           \
+#define REAL_SYSIO                                                                                           \
+    {                                                                                                        \
+        .pwrite = pwrite, .pread = pread, .fdatasync = fdatasync, .ftruncate = ftruncate, .rename = rename,  \
+        .open = real_open, .unlink = unlink, .wall_ms = gr_wall_ms,                                          \
     }
 
 gr_sysio gr_sys = REAL_SYSIO;

@@ -180,6 +180,7 @@ class KafkaPythonClient:
             except Exception:  # noqa: BLE001 - teardown must not mask the test's result
                 pass
         self._closers = []
+        self._admin = None
 
 
 class ConfluentClient:

@@ -22,13 +22,13 @@
 #include "test_check.h"
 
 typedef struct test_batch_opts {
-    int records;           /* >= 1 */
-    int64_t timestamp;     /* of the first record; each next record +1 */
-    int value_bytes;       /* size of each value */
-    int64_t producer_id;   /* -1: not idempotent */
+    int records;         /* >= 1 */
+    int64_t timestamp;   /* of the first record; each next record +1 */
+    int value_bytes;     /* size of each value */
+    int64_t producer_id; /* -1: not idempotent */
     int16_t producer_epoch;
     int32_t base_sequence;
-    int codec;             /* sets the codec bits without compressing */
+    int codec; /* sets the codec bits without compressing */
 } test_batch_opts;
 
 static inline test_batch_opts test_opts(int records, int64_t timestamp) {
@@ -96,7 +96,9 @@ static inline long long test_file_size(const char *dir, const char *name) {
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-static inline int test_file_exists(const char *dir, const char *name) { return test_file_size(dir, name) >= 0; }
+static inline int test_file_exists(const char *dir, const char *name) {
+    return test_file_size(dir, name) >= 0;
+}
 
 /* Reads a whole file; *len gets its size. Caller frees. */
 static inline uint8_t *test_read_file(const char *dir, const char *name, size_t *len) {
@@ -117,7 +119,8 @@ static inline uint8_t *test_read_file(const char *dir, const char *name, size_t 
     return p;
 }
 
-static inline void test_write_file(const char *dir, const char *name, const void *p, size_t len, const char *mode) {
+static inline void test_write_file(const char *dir, const char *name, const void *p, size_t len,
+                                   const char *mode) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, mode);

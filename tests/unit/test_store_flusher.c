@@ -151,7 +151,7 @@ static void test_stop_drains_and_shares(void) {
     int before = atomic_load(&sync_calls);
     waiter more[10];
     for (int i = 0; i < 10; i++) {
-        gr_batch_set_base_offset(b.data, 0); /* a fresh batch, as a client would send it */
+        gr_batch_set_base_offset(b.data, 0);     /* a fresh batch, as a client would send it */
         gr_plog_append(l, b.data, b.len, 0, &r); /* appends go on while a flush runs */
         CHECK_EQ_INT(r.error, GR_ERR_NONE);
         more[i] = (waiter){PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};

@@ -391,7 +391,8 @@ static void test_timestamp_lookups(void) {
     CHECK_EQ_INT(gr_plog_max_timestamp(l, &off, &ts), 0);
     CHECK_EQ_INT(off, -1);
     /* Batch i holds offsets 3i..3i+2 with timestamps 1000+100i .. +2; batch 25 jumps to 9000. */
-    for (int i = 0; i < 30; i++) CHECK_EQ_INT(append_n(l, 3, i == 25 ? 9000 : 1000 + 100 * i).error, GR_ERR_NONE);
+    for (int i = 0; i < 30; i++)
+        CHECK_EQ_INT(append_n(l, 3, i == 25 ? 9000 : 1000 + 100 * i).error, GR_ERR_NONE);
     CHECK(gr_plog_segment_count(l) > 2);
 
     CHECK_EQ_INT(gr_plog_offset_for_time(l, 1000, &off, &ts), 0);

@@ -114,7 +114,9 @@ static void test_torn_tail(void) {
         gr_batch_set_base_offset(b.data, end);
         uint8_t junk[512];
         switch (variant) {
-        case 0: test_write_file(dir, SEG0 ".log", b.data, size / 2, "ab"); break; /* half a batch */
+        case 0:
+            test_write_file(dir, SEG0 ".log", b.data, size / 2, "ab");
+            break; /* half a batch */
         case 1:
             b.data[size - 1] ^= 0x5A; /* a whole batch with a bad CRC */
             test_write_file(dir, SEG0 ".log", b.data, size, "ab");
@@ -225,7 +227,8 @@ static void test_index_rebuild(void) {
         for (int k = 0; k < 2; k++) {
             size_t n;
             uint8_t *now = slurp(dir, names[k], &n);
-            if (!(now && n == len[k] && memcmp(now, orig[k], n) == 0)) fprintf(stderr, "variant %d file %d: %zu vs %zu bytes\n", variant, k, n, len[k]);
+            if (!(now && n == len[k] && memcmp(now, orig[k], n) == 0))
+                fprintf(stderr, "variant %d file %d: %zu vs %zu bytes\n", variant, k, n, len[k]);
             CHECK(now && n == len[k] && memcmp(now, orig[k], n) == 0);
             free(now);
             free(orig[k]);

@@ -229,7 +229,6 @@ static bool tags_gr_api_versions_response(gr_reader *r, uint32_t tag, void *ctx_
     (void)a;
     switch (tag) {
         case 0:
-            if (!(v >= 3)) return false;
             {
                 int32_t n = gr_dec_count(r, true, 6);
                 if (r->err) return gr_tag_claim_failed(r);
@@ -247,11 +246,9 @@ static bool tags_gr_api_versions_response(gr_reader *r, uint32_t tag, void *ctx_
             }
             return true;
         case 1:
-            if (!(v >= 3)) return false;
             o->finalized_features_epoch = gr_read_i64(r);
             return true;
         case 2:
-            if (!(v >= 3)) return false;
             {
                 int32_t n = gr_dec_count(r, true, 6);
                 if (r->err) return gr_tag_claim_failed(r);
@@ -269,7 +266,6 @@ static bool tags_gr_api_versions_response(gr_reader *r, uint32_t tag, void *ctx_
             }
             return true;
         case 3:
-            if (!(v >= 3)) return false;
             o->zk_migration_ready = gr_read_bool(r);
             return true;
         default:
@@ -315,12 +311,12 @@ static void enc_gr_api_versions_response(gr_buf *b, int16_t v, const gr_api_vers
     }
     if (v >= 3) {
         uint32_t ntags = 0;
-        if ((v >= 3) && in->supported_features.count > 0) ntags++;
-        if ((v >= 3) && in->finalized_features_epoch != INT64_C(-1)) ntags++;
-        if ((v >= 3) && in->finalized_features.count > 0) ntags++;
-        if ((v >= 3) && in->zk_migration_ready != false) ntags++;
+        if (in->supported_features.count > 0) ntags++;
+        if (in->finalized_features_epoch != INT64_C(-1)) ntags++;
+        if (in->finalized_features.count > 0) ntags++;
+        if (in->zk_migration_ready != false) ntags++;
         gr_buf_put_uvarint(b, ntags);
-        if ((v >= 3) && in->supported_features.count > 0) {
+        if (in->supported_features.count > 0) {
             size_t fs = 0;
             fs += gr_size_count(in->supported_features.count, true, false);
             for (int32_t i = 0; i < in->supported_features.count; i++) {
@@ -333,14 +329,14 @@ static void enc_gr_api_versions_response(gr_buf *b, int16_t v, const gr_api_vers
                 enc_gr_api_versions_response_supported_feature_key(b, v, &in->supported_features.items[i]);
             }
         }
-        if ((v >= 3) && in->finalized_features_epoch != INT64_C(-1)) {
+        if (in->finalized_features_epoch != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             gr_buf_put_uvarint(b, 1);
             gr_buf_put_uvarint(b, (uint32_t)fs);
             gr_buf_put_i64(b, in->finalized_features_epoch);
         }
-        if ((v >= 3) && in->finalized_features.count > 0) {
+        if (in->finalized_features.count > 0) {
             size_t fs = 0;
             fs += gr_size_count(in->finalized_features.count, true, false);
             for (int32_t i = 0; i < in->finalized_features.count; i++) {
@@ -353,7 +349,7 @@ static void enc_gr_api_versions_response(gr_buf *b, int16_t v, const gr_api_vers
                 enc_gr_api_versions_response_finalized_feature_key(b, v, &in->finalized_features.items[i]);
             }
         }
-        if ((v >= 3) && in->zk_migration_ready != false) {
+        if (in->zk_migration_ready != false) {
             size_t fs = 0;
             fs += 1;
             gr_buf_put_uvarint(b, 3);
@@ -375,7 +371,7 @@ static size_t size_gr_api_versions_response(int16_t v, const gr_api_versions_res
     }
     if (v >= 3) {
         uint32_t ntags = 0;
-        if ((v >= 3) && in->supported_features.count > 0) {
+        if (in->supported_features.count > 0) {
             size_t fs = 0;
             fs += gr_size_count(in->supported_features.count, true, false);
             for (int32_t i = 0; i < in->supported_features.count; i++) {
@@ -384,13 +380,13 @@ static size_t size_gr_api_versions_response(int16_t v, const gr_api_versions_res
             ntags++;
             total += gr_uvarint_size(0) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 3) && in->finalized_features_epoch != INT64_C(-1)) {
+        if (in->finalized_features_epoch != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             ntags++;
             total += gr_uvarint_size(1) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 3) && in->finalized_features.count > 0) {
+        if (in->finalized_features.count > 0) {
             size_t fs = 0;
             fs += gr_size_count(in->finalized_features.count, true, false);
             for (int32_t i = 0; i < in->finalized_features.count; i++) {
@@ -399,7 +395,7 @@ static size_t size_gr_api_versions_response(int16_t v, const gr_api_versions_res
             ntags++;
             total += gr_uvarint_size(2) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 3) && in->zk_migration_ready != false) {
+        if (in->zk_migration_ready != false) {
             size_t fs = 0;
             fs += 1;
             ntags++;

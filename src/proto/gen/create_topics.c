@@ -349,7 +349,6 @@ static bool tags_gr_create_topics_response_creatable_topic_result(gr_reader *r, 
     (void)a;
     switch (tag) {
         case 0:
-            if (!(v >= 5)) return false;
             o->topic_config_error_code = gr_read_i16(r);
             return true;
         default:
@@ -418,9 +417,9 @@ static void enc_gr_create_topics_response_creatable_topic_result(gr_buf *b, int1
     }
     if (v >= 5) {
         uint32_t ntags = 0;
-        if ((v >= 5) && in->topic_config_error_code != 0) ntags++;
+        if (in->topic_config_error_code != 0) ntags++;
         gr_buf_put_uvarint(b, ntags);
-        if ((v >= 5) && in->topic_config_error_code != 0) {
+        if (in->topic_config_error_code != 0) {
             size_t fs = 0;
             fs += 2;
             gr_buf_put_uvarint(b, 0);
@@ -454,7 +453,7 @@ static size_t size_gr_create_topics_response_creatable_topic_result(int16_t v, c
     }
     if (v >= 5) {
         uint32_t ntags = 0;
-        if ((v >= 5) && in->topic_config_error_code != 0) {
+        if (in->topic_config_error_code != 0) {
             size_t fs = 0;
             fs += 2;
             ntags++;

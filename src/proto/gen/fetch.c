@@ -318,7 +318,6 @@ static bool tags_gr_fetch_request(gr_reader *r, uint32_t tag, void *ctx_) {
     (void)a;
     switch (tag) {
         case 0:
-            if (!(v >= 12)) return false;
             o->cluster_id = gr_dec_str(r, true, true);
             return true;
         case 1:
@@ -424,10 +423,10 @@ static void enc_gr_fetch_request(gr_buf *b, int16_t v, const gr_fetch_request *i
     }
     if (v >= 12) {
         uint32_t ntags = 0;
-        if ((v >= 12) && in->cluster_id.len >= 0) ntags++;
+        if (in->cluster_id.len >= 0) ntags++;
         if ((v >= 15) && in->has_replica_state) ntags++;
         gr_buf_put_uvarint(b, ntags);
-        if ((v >= 12) && in->cluster_id.len >= 0) {
+        if (in->cluster_id.len >= 0) {
             size_t fs = 0;
             fs += gr_size_str(in->cluster_id, true, true);
             gr_buf_put_uvarint(b, 0);
@@ -478,7 +477,7 @@ static size_t size_gr_fetch_request(int16_t v, const gr_fetch_request *in) {
     }
     if (v >= 12) {
         uint32_t ntags = 0;
-        if ((v >= 12) && in->cluster_id.len >= 0) {
+        if (in->cluster_id.len >= 0) {
             size_t fs = 0;
             fs += gr_size_str(in->cluster_id, true, true);
             ntags++;
@@ -716,17 +715,14 @@ static bool tags_gr_fetch_response_partition_data(gr_reader *r, uint32_t tag, vo
     (void)a;
     switch (tag) {
         case 0:
-            if (!(v >= 12)) return false;
             o->has_diverging_epoch = true;
             if (dec_gr_fetch_response_epoch_end_offset(r, a, v, &o->diverging_epoch)) return gr_tag_claim_failed(r);
             return true;
         case 1:
-            if (!(v >= 12)) return false;
             o->has_current_leader = true;
             if (dec_gr_fetch_response_leader_id_and_epoch(r, a, v, &o->current_leader)) return gr_tag_claim_failed(r);
             return true;
         case 2:
-            if (!(v >= 12)) return false;
             o->has_snapshot_id = true;
             if (dec_gr_fetch_response_snapshot_id(r, a, v, &o->snapshot_id)) return gr_tag_claim_failed(r);
             return true;
@@ -794,25 +790,25 @@ static void enc_gr_fetch_response_partition_data(gr_buf *b, int16_t v, const gr_
     gr_enc_records(b, &in->records, (v >= 12), true);
     if (v >= 12) {
         uint32_t ntags = 0;
-        if ((v >= 12) && in->has_diverging_epoch) ntags++;
-        if ((v >= 12) && in->has_current_leader) ntags++;
-        if ((v >= 12) && in->has_snapshot_id) ntags++;
+        if (in->has_diverging_epoch) ntags++;
+        if (in->has_current_leader) ntags++;
+        if (in->has_snapshot_id) ntags++;
         gr_buf_put_uvarint(b, ntags);
-        if ((v >= 12) && in->has_diverging_epoch) {
+        if (in->has_diverging_epoch) {
             size_t fs = 0;
             fs += size_gr_fetch_response_epoch_end_offset(v, &in->diverging_epoch);
             gr_buf_put_uvarint(b, 0);
             gr_buf_put_uvarint(b, (uint32_t)fs);
             enc_gr_fetch_response_epoch_end_offset(b, v, &in->diverging_epoch);
         }
-        if ((v >= 12) && in->has_current_leader) {
+        if (in->has_current_leader) {
             size_t fs = 0;
             fs += size_gr_fetch_response_leader_id_and_epoch(v, &in->current_leader);
             gr_buf_put_uvarint(b, 1);
             gr_buf_put_uvarint(b, (uint32_t)fs);
             enc_gr_fetch_response_leader_id_and_epoch(b, v, &in->current_leader);
         }
-        if ((v >= 12) && in->has_snapshot_id) {
+        if (in->has_snapshot_id) {
             size_t fs = 0;
             fs += size_gr_fetch_response_snapshot_id(v, &in->snapshot_id);
             gr_buf_put_uvarint(b, 2);
@@ -845,19 +841,19 @@ static size_t size_gr_fetch_response_partition_data(int16_t v, const gr_fetch_re
     total += gr_size_records(&in->records, (v >= 12), true);
     if (v >= 12) {
         uint32_t ntags = 0;
-        if ((v >= 12) && in->has_diverging_epoch) {
+        if (in->has_diverging_epoch) {
             size_t fs = 0;
             fs += size_gr_fetch_response_epoch_end_offset(v, &in->diverging_epoch);
             ntags++;
             total += gr_uvarint_size(0) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 12) && in->has_current_leader) {
+        if (in->has_current_leader) {
             size_t fs = 0;
             fs += size_gr_fetch_response_leader_id_and_epoch(v, &in->current_leader);
             ntags++;
             total += gr_uvarint_size(1) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 12) && in->has_snapshot_id) {
+        if (in->has_snapshot_id) {
             size_t fs = 0;
             fs += size_gr_fetch_response_snapshot_id(v, &in->snapshot_id);
             ntags++;

@@ -74,15 +74,12 @@ static bool tags_gr_transaction_log_value(gr_reader *r, uint32_t tag, void *ctx_
     (void)a;
     switch (tag) {
         case 0:
-            if (!(v >= 1)) return false;
             o->previous_producer_id = gr_read_i64(r);
             return true;
         case 1:
-            if (!(v >= 1)) return false;
             o->next_producer_id = gr_read_i64(r);
             return true;
         case 2:
-            if (!(v >= 1)) return false;
             o->client_transaction_version = gr_read_i16(r);
             return true;
         default:
@@ -131,25 +128,25 @@ static void enc_gr_transaction_log_value(gr_buf *b, int16_t v, const gr_transact
     gr_buf_put_i64(b, in->transaction_start_timestamp_ms);
     if (v >= 1) {
         uint32_t ntags = 0;
-        if ((v >= 1) && in->previous_producer_id != INT64_C(-1)) ntags++;
-        if ((v >= 1) && in->next_producer_id != INT64_C(-1)) ntags++;
-        if ((v >= 1) && in->client_transaction_version != 0) ntags++;
+        if (in->previous_producer_id != INT64_C(-1)) ntags++;
+        if (in->next_producer_id != INT64_C(-1)) ntags++;
+        if (in->client_transaction_version != 0) ntags++;
         gr_buf_put_uvarint(b, ntags);
-        if ((v >= 1) && in->previous_producer_id != INT64_C(-1)) {
+        if (in->previous_producer_id != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             gr_buf_put_uvarint(b, 0);
             gr_buf_put_uvarint(b, (uint32_t)fs);
             gr_buf_put_i64(b, in->previous_producer_id);
         }
-        if ((v >= 1) && in->next_producer_id != INT64_C(-1)) {
+        if (in->next_producer_id != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             gr_buf_put_uvarint(b, 1);
             gr_buf_put_uvarint(b, (uint32_t)fs);
             gr_buf_put_i64(b, in->next_producer_id);
         }
-        if ((v >= 1) && in->client_transaction_version != 0) {
+        if (in->client_transaction_version != 0) {
             size_t fs = 0;
             fs += 2;
             gr_buf_put_uvarint(b, 2);
@@ -173,19 +170,19 @@ static size_t size_gr_transaction_log_value(int16_t v, const gr_transaction_log_
     total += 8;
     if (v >= 1) {
         uint32_t ntags = 0;
-        if ((v >= 1) && in->previous_producer_id != INT64_C(-1)) {
+        if (in->previous_producer_id != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             ntags++;
             total += gr_uvarint_size(0) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 1) && in->next_producer_id != INT64_C(-1)) {
+        if (in->next_producer_id != INT64_C(-1)) {
             size_t fs = 0;
             fs += 8;
             ntags++;
             total += gr_uvarint_size(1) + gr_uvarint_size((uint32_t)fs) + fs;
         }
-        if ((v >= 1) && in->client_transaction_version != 0) {
+        if (in->client_transaction_version != 0) {
             size_t fs = 0;
             fs += 2;
             ntags++;
