@@ -50,7 +50,7 @@ def test_topic_config_get_set_delete(cli, unique_topic):
     assert r.rc == EXIT_FAILED, r
 
 
-def test_broker_config(cli):
+def test_broker_config(cli, broker):
     cluster = cli.ok("cluster", "--no-api-versions", "--json").json()
     broker_id = str(cluster["brokers"][0]["id"])
     c = configs(cli, "--broker", broker_id, "--all")
@@ -58,7 +58,12 @@ def test_broker_config(cli):
     default = c["message.max.bytes"]["value"]
     # Setting a broker-level value equal to the current one, then removing it, leaves the
     # (possibly shared) broker as it was.
-    cli.ok("config", "set", "--broker", broker_id, "message.max.bytes=%s" % default)
+    r = cli("config", "set", "--broker", broker_id, "message.max.bytes=%s" % default)
+    if r.rc == EXIT_FAILED and not broker.external:
+        # Gregor reads broker settings from server.properties only; the tool must say so.
+        assert "changing broker" in r.stderr, r
+        pytest.skip("this broker does not change broker settings at run time")
+    assert r.rc == 0, r
     c = configs(cli, "--broker", broker_id, "message.max.bytes")
     assert c["message.max.bytes"]["value"] == default and c["message.max.bytes"]["source"] == "broker"
     cli.ok("config", "set", "--broker", broker_id, "--delete", "message.max.bytes")

@@ -103,6 +103,7 @@ static inline int test_file_exists(const char *dir, const char *name) {
 /* Reads a whole file; *len gets its size. Caller frees. */
 static inline uint8_t *test_read_file(const char *dir, const char *name, size_t *len) {
     char path[512];
+    *len = 0;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;

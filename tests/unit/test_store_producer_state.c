@@ -12,7 +12,7 @@
 static gr_append_result produce(gr_partition_log *l, int64_t pid, int16_t epoch, int32_t seq, int n) {
     gr_buf b;
     gr_buf_init(&b);
-    test_batch_opts o = test_opts(n, 1000 + seq);
+    test_batch_opts o = test_opts(n, 1000 + (int64_t)seq);
     o.producer_id = pid;
     o.producer_epoch = epoch;
     o.base_sequence = seq;
