@@ -37,7 +37,7 @@ static int gzip_inflate(const uint8_t *in, size_t len, gr_buf *out, size_t max_o
 static int snappy_block(const uint8_t *in, size_t len, gr_buf *out, size_t *produced, size_t max_out) {
     size_t n;
     if (snappy_uncompressed_length((const char *)in, len, &n) != SNAPPY_OK) return -1;
-    if (*produced + n > max_out || !gr_buf_reserve(out, n)) return -1;
+    if (*produced + n > max_out || !gr_buf_reserve(out, n + 1)) return -1;
     if (snappy_uncompress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
     out->len += n;
     *produced += n;

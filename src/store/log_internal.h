@@ -32,6 +32,7 @@ struct gr_partition_log {
     bool removed;         /* gr_plog_remove: files are gone */
     uint64_t dir_changes; /* segment files created; the directory needs a sync when ... */
     uint64_t dir_synced;  /* ... this lags behind */
+    bool parent_unsynced; /* open created the directory: its parent needs one sync */
     gr_producer_state *producers;
     /* Used by the flusher thread only: which round last synced this log, with what result. */
     uint64_t flush_round;

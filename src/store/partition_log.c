@@ -91,6 +91,7 @@ void gr_log_dispose_segments(gr_segment **segs, int n, bool unlink) {
 
 /* ---- lifetime ---- */
 
+/* mkdir -p; 1 if the last component was created, 0 if it existed, -1 on error. */
 static int make_dirs(const char *dir) {
     char *p = strdup(dir);
     if (!p) return -1;
@@ -103,7 +104,7 @@ static int make_dirs(const char *dir) {
         }
         *s = '/';
     }
-    int rc = (mkdir(p, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+    int rc = mkdir(p, 0755) == 0 ? 1 : errno == EEXIST ? 0 : -1;
     free(p);
     return rc;
 }
@@ -127,7 +128,8 @@ void gr_log_release(gr_partition_log *l) {
 
 int gr_plog_open(const char *dir, const gr_log_config *cfg, gr_partition_log **out) {
     *out = NULL;
-    if (make_dirs(dir) != 0) {
+    int created = make_dirs(dir);
+    if (created < 0) {
         GR_ERROR("store", "cannot create %s: %s", dir, strerror(errno));
         return GR_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -139,6 +141,7 @@ int gr_plog_open(const char *dir, const gr_log_config *cfg, gr_partition_log **o
     l->cfg = *cfg;
     sanitize_config(&l->cfg);
     l->producers = gr_producer_state_new();
+    l->parent_unsynced = created == 1;
     if (!l->dir || !l->producers || gr_log_recover(l) != 0) {
         GR_ERROR("store", "cannot open partition log %s", dir);
         log_free(l);
@@ -484,12 +487,24 @@ static void release_item(flush_item *it) {
     if (it->time_index) gr_file_ref_release(it->time_index);
 }
 
-/* A new segment file survives a crash only once its directory entry is on disk. */
-static int sync_dir(const char *dir) {
+/* A new segment file survives a crash only once its directory entry is on disk (and a new
+ * partition directory only once the log directory's entry for it is). */
+static int sync_dir(const char *dir, bool parent_too) {
     int fd = gr_sys.open(dir, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0) return -1;
     int rc = gr_sys.fdatasync(fd);
     close(fd);
+    if (rc == 0 && parent_too) {
+        char *parent = strdup(dir);
+        if (!parent) return -1;
+        char *slash = strrchr(parent, '/');
+        if (slash == parent)
+            slash[1] = '\0'; /* "/x" -> "/" */
+        else if (slash)
+            *slash = '\0';
+        rc = sync_dir(slash ? parent : ".", false);
+        free(parent);
+    }
     return rc;
 }
 
@@ -527,10 +542,11 @@ int gr_plog_flush(gr_partition_log *l) {
     }
     uint64_t dir_changes = l->dir_changes;
     bool dir_dirty = dir_changes != l->dir_synced;
+    bool parent_unsynced = l->parent_unsynced;
     pthread_mutex_unlock(&l->mu);
 
     int rc = GR_ERR_NONE;
-    if (dir_dirty && sync_dir(l->dir) != 0) {
+    if (dir_dirty && sync_dir(l->dir, parent_unsynced) != 0) {
         GR_ERROR("store", "%s: directory sync failed: %s; log offline", l->dir, strerror(errno));
         rc = GR_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -547,6 +563,7 @@ int gr_plog_flush(gr_partition_log *l) {
         l->failed = true;
     } else {
         if (dir_changes > l->dir_synced) l->dir_synced = dir_changes;
+        if (dir_dirty) l->parent_unsynced = false;
         for (int i = 0; i < n; i++) {
             gr_segment *s = l->segs[gr_log_find_segment(l, items[i].base_offset)];
             if (s->base_offset != items[i].base_offset || s->log != items[i].log) continue; /* deleted */

@@ -56,6 +56,7 @@ def _assert_acked_present(log, stored):
 STREAM_RECORDS = 30_000
 STREAM_PARTITIONS = 3
 WHILE_DOWN_RECORDS = 2_000   # produced (queued in the client) while the broker is dead
+MAX_UNANSWERED = 2_000
 
 
 @pytest.mark.parametrize("kill_after_acked", [200, 5_000, 20_000])
@@ -75,33 +76,32 @@ def test_acknowledged_records_survive_kill9(broker, unique_topic, kill_after_ack
     killed_at = None
     restarted = False
     acked_before_kill = 0
-    i = 0
-    while i < STREAM_RECORDS:
+    for i in range(STREAM_RECORDS):
+        # Keep the stream paced by the broker (a bounded number unanswered), so the kill lands
+        # mid-stream; while the broker is down, records just queue up in the client.
+        if killed_at is None or restarted:
+            while i - log.done_count() > MAX_UNANSWERED and time.monotonic() < deadline:
+                p.poll(0.01)
         sc.produce_with_backpressure(p, topic, _value(i), partition=i % STREAM_PARTITIONS,
                                      on_delivery=log.callback, deadline=deadline)
-        i += 1
         p.poll(0)
         if killed_at is None and log.acked_count() >= kill_after_acked:
             broker.kill9()  # requests are in flight; nothing is flushed or closed cleanly
             seg = _active_segment(broker.data_dir, topic)
-            os.truncate(seg, os.path.getsize(seg) - 1000)
+            os.truncate(seg, os.path.getsize(seg) - int(os.environ["NEG_CUT"]))
             killed_at = i
             acked_before_kill = log.acked_count()
         elif killed_at is not None and not restarted and i >= killed_at + WHILE_DOWN_RECORDS:
             broker.start()
             restarted = True
-        if killed_at is None and i == STREAM_RECORDS:
-            # Everything was produced before enough acknowledgements came: wait for them.
-            while log.acked_count() < kill_after_acked and time.monotonic() < deadline:
-                p.poll(0.01)
-            broker.kill9()
-            killed_at = i
-            acked_before_kill = log.acked_count()
+    assert killed_at is not None, "the stream ended before %d acknowledgements" % kill_after_acked
     if not restarted:
         broker.start()
     remaining = p.flush(max(1.0, deadline - time.monotonic()))
     assert remaining == 0, "%d records neither delivered nor failed by the deadline" % remaining
     assert acked_before_kill >= kill_after_acked
+    fatal = [e for e in client_errors if e.fatal()]
+    assert not fatal, "fatal producer errors: %r" % fatal
 
     sc.wait_leaders(broker.bootstrap, topic, STREAM_PARTITIONS)
     stored = _stored(broker.bootstrap, topic, STREAM_PARTITIONS)

@@ -103,6 +103,11 @@ class DeliveryLog:
         with self.lock:
             return len(self.acked)
 
+    def done_count(self):
+        """Records with a delivery report, good or bad."""
+        with self.lock:
+            return len(self.acked) + len(self.failed)
+
 
 def producer(bootstrap, **extra):
     conf = {"bootstrap.servers": bootstrap, "acks": "all"}
