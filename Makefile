@@ -39,6 +39,10 @@ integration: build
 
 test: deps build unit asan fuzz integration
 
+# Gregor vs Apache Kafka vs a do-nothing sink; BENCH_ARGS=--quick for the short run (bench/run --help).
+bench: deps build
+	@bench/run $(BENCH_ARGS)
+
 format:
 	@find src tests/unit tests/fuzz -name '*.[ch]' -not -path 'src/proto/gen/*' -not -path 'tests/unit/gen/*' | xargs clang-format -i
 

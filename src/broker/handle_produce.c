@@ -102,8 +102,8 @@ void gr_handle_produce(gr_request *req) {
                 any_error = true;
                 continue;
             }
-            if (pd->records.len <= 0 || !pd->records.ptr) {
-                pr->error_code = GR_ERR_CORRUPT_MESSAGE;
+            if (pd->records.len <= 0 || !pd->records.ptr) { /* Kafka: "no batch" is an invalid record */
+                pr->error_code = GR_ERR_INVALID_RECORD;
                 any_error = true;
                 continue;
             }

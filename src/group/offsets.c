@@ -15,22 +15,22 @@ static uint32_t hash_key(gr_str topic, int32_t partition) {
     return h;
 }
 
-static bool key_eq(const gr_offset_entry *e, gr_str topic, int32_t partition) {
+static bool key_eq(const gr_committed *e, gr_str topic, int32_t partition) {
     return e->partition == partition && e->topic_len == topic.len && memcmp(e->topic, topic.ptr, (size_t)topic.len) == 0;
 }
 
 void gr_offsets_init(gr_offsets *o) { memset(o, 0, sizeof *o); }
 
-static void entry_free(gr_offset_entry *e) {
+static void entry_free(gr_committed *e) {
     free(e->metadata);
     free(e);
 }
 
 void gr_offsets_free(gr_offsets *o) {
     for (uint32_t b = 0; b < o->bucket_count; b++) {
-        gr_offset_entry *e = o->buckets[b];
+        gr_committed *e = o->buckets[b];
         while (e) {
-            gr_offset_entry *next = e->next;
+            gr_committed *next = e->next;
             entry_free(e);
             e = next;
         }
@@ -39,22 +39,22 @@ void gr_offsets_free(gr_offsets *o) {
     memset(o, 0, sizeof *o);
 }
 
-gr_offset_entry *gr_offsets_get(const gr_offsets *o, gr_str topic, int32_t partition) {
+gr_committed *gr_offsets_get(const gr_offsets *o, gr_str topic, int32_t partition) {
     if (!o->bucket_count || topic.len < 0) return NULL;
     uint32_t h = hash_key(topic, partition);
-    for (gr_offset_entry *e = o->buckets[h & (o->bucket_count - 1)]; e; e = e->next)
+    for (gr_committed *e = o->buckets[h & (o->bucket_count - 1)]; e; e = e->next)
         if (e->hash == h && key_eq(e, topic, partition)) return e;
     return NULL;
 }
 
 static bool grow(gr_offsets *o) {
     uint32_t n = o->bucket_count ? o->bucket_count * 2 : INITIAL_BUCKETS;
-    gr_offset_entry **b = calloc(n, sizeof *b);
+    gr_committed **b = calloc(n, sizeof *b);
     if (!b) return false;
     for (uint32_t i = 0; i < o->bucket_count; i++) {
-        gr_offset_entry *e = o->buckets[i];
+        gr_committed *e = o->buckets[i];
         while (e) {
-            gr_offset_entry *next = e->next;
+            gr_committed *next = e->next;
             e->next = b[e->hash & (n - 1)];
             b[e->hash & (n - 1)] = e;
             e = next;
@@ -75,7 +75,7 @@ static char *dup_metadata(gr_str m) {
     return p;
 }
 
-static void set_value(gr_offset_entry *e, const gr_offset_value *v, char *metadata) {
+static void set_value(gr_committed *e, const gr_offset_value *v, char *metadata) {
     free(e->metadata);
     e->metadata = metadata;
     e->offset = v->offset;
@@ -88,7 +88,7 @@ int gr_offsets_put(gr_offsets *o, gr_str topic, int32_t partition, const gr_offs
     if (topic.len < 0) topic = (gr_str){"", 0};
     char *metadata = dup_metadata(v->metadata);
     if (!metadata) return -1;
-    gr_offset_entry *e = gr_offsets_get(o, topic, partition);
+    gr_committed *e = gr_offsets_get(o, topic, partition);
     if (e) {
         set_value(e, v, metadata);
         return 0;
@@ -116,9 +116,9 @@ int gr_offsets_put(gr_offsets *o, gr_str topic, int32_t partition, const gr_offs
 bool gr_offsets_remove(gr_offsets *o, gr_str topic, int32_t partition) {
     if (!o->bucket_count || topic.len < 0) return false;
     uint32_t h = hash_key(topic, partition);
-    gr_offset_entry **pp = &o->buckets[h & (o->bucket_count - 1)];
+    gr_committed **pp = &o->buckets[h & (o->bucket_count - 1)];
     for (; *pp; pp = &(*pp)->next) {
-        gr_offset_entry *e = *pp;
+        gr_committed *e = *pp;
         if (e->hash == h && key_eq(e, topic, partition)) {
             *pp = e->next;
             entry_free(e);
@@ -130,25 +130,25 @@ bool gr_offsets_remove(gr_offsets *o, gr_str topic, int32_t partition) {
 }
 
 static int cmp_entries(const void *a, const void *b) {
-    const gr_offset_entry *x = *(gr_offset_entry *const *)a, *y = *(gr_offset_entry *const *)b;
+    const gr_committed *x = *(gr_committed *const *)a, *y = *(gr_committed *const *)b;
     int c = strcmp(x->topic, y->topic);
     if (c) return c;
     return (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-gr_offset_entry **gr_offsets_sorted(const gr_offsets *o, uint32_t *n) {
+gr_committed **gr_offsets_sorted(const gr_offsets *o, uint32_t *n) {
     *n = 0;
-    gr_offset_entry **out = malloc((size_t)(o->count ? o->count : 1) * sizeof *out);
+    gr_committed **out = malloc((size_t)(o->count ? o->count : 1) * sizeof *out);
     if (!out) return NULL;
     for (uint32_t b = 0; b < o->bucket_count; b++)
-        for (gr_offset_entry *e = o->buckets[b]; e; e = e->next) out[(*n)++] = e;
+        for (gr_committed *e = o->buckets[b]; e; e = e->next) out[(*n)++] = e;
     qsort(out, *n, sizeof *out, cmp_entries);
     return out;
 }
 
 bool gr_offsets_has_topic(const gr_offsets *o, gr_str topic) {
     for (uint32_t b = 0; b < o->bucket_count; b++)
-        for (gr_offset_entry *e = o->buckets[b]; e; e = e->next)
+        for (gr_committed *e = o->buckets[b]; e; e = e->next)
             if (e->topic_len == topic.len && memcmp(e->topic, topic.ptr, (size_t)topic.len) == 0) return true;
     return false;
 }

@@ -22,8 +22,8 @@ typedef struct gr_offset_value {
     int64_t expire_timestamp_ms; /* -1 = by offsets.retention.minutes */
 } gr_offset_value;
 
-typedef struct gr_offset_entry {
-    struct gr_offset_entry *next;
+typedef struct gr_committed {
+    struct gr_committed *next;
     uint32_t hash;
     int32_t partition;
     int64_t offset;
@@ -33,22 +33,22 @@ typedef struct gr_offset_entry {
     char *metadata; /* NUL-terminated, never NULL */
     int32_t topic_len;
     char topic[]; /* NUL-terminated */
-} gr_offset_entry;
+} gr_committed;
 
 typedef struct gr_offsets {
-    gr_offset_entry **buckets;
+    gr_committed **buckets;
     uint32_t bucket_count;
     uint32_t count;
 } gr_offsets;
 
 void gr_offsets_init(gr_offsets *o);
 void gr_offsets_free(gr_offsets *o);
-gr_offset_entry *gr_offsets_get(const gr_offsets *o, gr_str topic, int32_t partition);
+gr_committed *gr_offsets_get(const gr_offsets *o, gr_str topic, int32_t partition);
 /* Inserts or replaces. Returns 0, or -1 on allocation failure / when the table is full. */
 int gr_offsets_put(gr_offsets *o, gr_str topic, int32_t partition, const gr_offset_value *v);
 bool gr_offsets_remove(gr_offsets *o, gr_str topic, int32_t partition);
 /* Every entry, sorted by topic then partition; caller frees the array. *n gets the count. */
-gr_offset_entry **gr_offsets_sorted(const gr_offsets *o, uint32_t *n);
+gr_committed **gr_offsets_sorted(const gr_offsets *o, uint32_t *n);
 /* Whether any entry belongs to the topic. */
 bool gr_offsets_has_topic(const gr_offsets *o, gr_str topic);
 

@@ -278,6 +278,7 @@ static int recover_segment(gr_partition_log *l, gr_segment *s, bool active, scan
             s->closed = true;
             s->flushed_bytes = s->size_bytes;
             s->indexes_synced = true;
+            gr_segment_drop_index_files(s);
             return 0;
         }
         s->next_offset = s->base_offset;
@@ -287,7 +288,14 @@ static int recover_segment(gr_partition_log *l, gr_segment *s, bool active, scan
     if (file_size != st.st_size) *truncated = true;
     if (!active && !*truncated) {
         gr_segment_seal(s);
+        /* Synced now, while nothing else runs, so the rebuilt files need no later flush. */
+        if (gr_sys.fdatasync(s->log->fd) != 0 ||
+            (s->offset_index.file && gr_sys.fdatasync(s->offset_index.file->fd)) ||
+            (s->time_index.file && gr_sys.fdatasync(s->time_index.file->fd)))
+            return -1;
         s->flushed_bytes = s->size_bytes;
+        s->indexes_synced = true;
+        gr_segment_drop_index_files(s);
     }
     return 0;
 }

@@ -568,7 +568,10 @@ int gr_plog_flush(gr_partition_log *l) {
             gr_segment *s = l->segs[gr_log_find_segment(l, items[i].base_offset)];
             if (s->base_offset != items[i].base_offset || s->log != items[i].log) continue; /* deleted */
             if (items[i].target_bytes > s->flushed_bytes) s->flushed_bytes = items[i].target_bytes;
-            if (items[i].index) s->indexes_synced = true;
+            if (items[i].index) {
+                s->indexes_synced = true;
+                gr_segment_drop_index_files(s);
+            }
         }
     }
     pthread_mutex_unlock(&l->mu);

@@ -167,9 +167,23 @@ void gr_segment_seal(gr_segment *s) {
     if (s->time_index.file_len == s->time_index.len) gr_index_unload(&s->time_index);
 }
 
+static void map_index(gr_segment *s, gr_index *ix, const char *ext) {
+    if (ix->loaded) return;
+    size_t n = strlen(s->stem) + strlen(ext) + 1;
+    char *path = malloc(n);
+    if (path) snprintf(path, n, "%s%s", s->stem, ext);
+    if (!path || gr_index_map(ix, path) != 0)
+        GR_WARN("store", "%s%s: cannot map; scanning instead", s->stem, ext);
+    free(path);
+}
+
 void gr_segment_ensure_indexes(gr_segment *s) {
-    if (!s->offset_index.loaded && gr_index_map(&s->offset_index) != 0)
-        GR_WARN("store", "%s.index: cannot map; scanning instead", s->stem);
-    if (!s->time_index.loaded && gr_index_map(&s->time_index) != 0)
-        GR_WARN("store", "%s.timeindex: cannot map; scanning instead", s->stem);
+    map_index(s, &s->offset_index, ".index");
+    map_index(s, &s->time_index, ".timeindex");
+}
+
+void gr_segment_drop_index_files(gr_segment *s) {
+    GR_ASSERT(s->closed);
+    gr_index_drop_file(&s->offset_index);
+    gr_index_drop_file(&s->time_index);
 }

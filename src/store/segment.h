@@ -68,6 +68,9 @@ bool gr_segment_header_sane(const gr_batch_header *h, int64_t pos, int64_t seg_s
 void gr_segment_seal(gr_segment *s);
 /* Makes index lookups possible (maps a closed segment's files on first use). */
 void gr_segment_ensure_indexes(gr_segment *s);
+/* A closed segment whose index files are complete and synced keeps no descriptors for them
+ * (Kafka does the same): one open file per closed segment, its .log. */
+void gr_segment_drop_index_files(gr_segment *s);
 
 /* Relative offset of `offset` in the segment, clamped to int32. */
 int32_t gr_segment_rel(const gr_segment *s, int64_t offset);

@@ -1,6 +1,7 @@
 /* segment_index.c: .index and .timeindex entries, lookups and file upkeep (see segment_index.h). */
 #include "store/segment_index.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -167,21 +168,30 @@ int gr_index_load_heap(gr_index *ix) {
     return 0;
 }
 
-int gr_index_map(gr_index *ix) {
+int gr_index_map(gr_index *ix, const char *path) {
     if (ix->loaded) return 0;
     ix->loaded = true;
-    if (!ix->file) return -1;
+    int fd = ix->file ? ix->file->fd : gr_sys.open(path, O_RDONLY, 0);
+    if (fd < 0) return -1;
+    int rc = -1;
     struct stat st;
-    if (fstat(ix->file->fd, &st) != 0) return -1;
-    size_t len = (size_t)st.st_size / ix->entry_bytes * ix->entry_bytes;
-    if (len == 0) return 0;
-    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, ix->file->fd, 0);
-    if (m == MAP_FAILED) return -1;
-    ix->data = m;
-    ix->len = len;
-    ix->mapped_len = len;
-    ix->file_len = len;
-    return 0;
+    if (fstat(fd, &st) == 0) {
+        size_t len = (size_t)st.st_size / ix->entry_bytes * ix->entry_bytes;
+        void *m = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+        if (m != MAP_FAILED) {
+            ix->data = m;
+            ix->len = ix->mapped_len = ix->file_len = len;
+            rc = 0;
+        }
+    }
+    if (!ix->file) close(fd);
+    return rc;
+}
+
+void gr_index_drop_file(gr_index *ix) {
+    if (!ix->file || ix->cap != 0) return; /* a heap copy means the file is behind: keep it */
+    gr_file_ref_release(ix->file);
+    ix->file = NULL;
 }
 
 void gr_index_unload(gr_index *ix) {

@@ -75,8 +75,11 @@ int gr_index_rewrite_file(gr_index *ix);
 void gr_index_truncate_entries(gr_index *ix, size_t n);
 /* Reads the whole file into the heap buffer (rounded down to whole entries). 0 or -1. */
 int gr_index_load_heap(gr_index *ix);
-/* Maps the file read-only for lookups on a closed segment. 0 or -1. */
-int gr_index_map(gr_index *ix);
+/* Maps the file read-only for lookups on a closed segment; when the descriptor was already
+ * given up (gr_index_drop_file), the file is opened by `path` just for the mapping. 0 or -1. */
+int gr_index_map(gr_index *ix, const char *path);
+/* Closes the descriptor of a complete, synced index; a mapping stays valid without it. */
+void gr_index_drop_file(gr_index *ix);
 /* Frees the heap buffer or mapping (the file stays open). */
 void gr_index_unload(gr_index *ix);
 void gr_index_close(gr_index *ix); /* unload and release the file */

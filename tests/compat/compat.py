@@ -186,10 +186,21 @@ def covers(entry, paths):
     return all(any(fnmatch.fnmatchcase(p, g) for g in globs) for p in paths)
 
 
-def compare(client, scenario, kafka_out, gregor_out, kctx, gctx, known):
-    """Returns a dict: status (pass / fail / known), detail, and the normalised documents."""
+def outcome(line):
+    """A driver's line -> the document to compare: the result, or {"exception": ...}."""
+    if "result" in line:
+        return line["result"]
+    return {"exception": line.get("exception", "no result")}
+
+
+def compare(client, scenario, kafka_line, gregor_line, kctx, gctx, known):
+    """Returns a dict: status (pass / fail / known / n/a), detail, and the normalised documents."""
     row = {"client": client["id"], "scenario": scenario}
     entries = find_known(known, client["id"], scenario)
+    if "skipped" in kafka_line:
+        row.update(status="n/a", detail=kafka_line["skipped"])
+        return row
+    kafka_out, gregor_out = outcome(kafka_line), outcome(gregor_line)
     if "exception" in kafka_out:
         row.update(status="fail", detail="the scenario failed against Apache Kafka itself: %s"
                    % kafka_out["exception"], kafka=kafka_out, gregor=gregor_out)
@@ -310,13 +321,10 @@ def main(argv=None):
         (kv, kres), (gv, gres) = res["kafka"], res["gregor"]
         versions[client["id"]] = gv or kv or "unknown"
         for s in scen:
-            kout = kres.get(s, {"exception": "no result"})
-            gout = gres.get(s, {"exception": "no result"})
-            kout = kout.get("result", kout) if "result" in kout else {"exception": kout.get("exception")}
-            gout = gout.get("result", gout) if "result" in gout else {"exception": gout.get("exception")}
-            rows.append(compare(client, s, kout, gout, kctx, gctx, known))
+            rows.append(compare(client, s, kres.get(s, {"exception": "no result"}),
+                                gres.get(s, {"exception": "no result"}), kctx, gctx, known))
 
-    counts = {"pass": 0, "fail": 0, "known": 0}
+    counts = {"pass": 0, "fail": 0, "known": 0, "n/a": 0}
     for r in rows:
         counts[r["status"]] += 1
     print()
@@ -324,7 +332,8 @@ def main(argv=None):
         line = []
         for r in rows:
             if r["client"] == client["id"]:
-                mark = {"pass": "ok", "fail": "FAIL", "known": "known:" + r.get("known", "")}[r["status"]]
+                mark = {"pass": "ok", "fail": "FAIL", "n/a": "n/a",
+                        "known": "known:" + r.get("known", "")}[r["status"]]
                 line.append("%s=%s" % (r["scenario"], mark))
         print("%-22s %s" % (client["id"], versions[client["id"]]))
         print("    " + "  ".join(line))

@@ -39,7 +39,13 @@ class Context:
         return s
 
 
+# Lists of names compared as sets: a missing name shows up as its own path in the diff.
+NAME_SET_KEYS = {"names", "topics", "groups"}
+
+
 def normalize(value, ctx, key=None):
+    if key in NAME_SET_KEYS and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return {ctx.text(v): "present" for v in value}
     if isinstance(value, dict):
         return {k: normalize(v, ctx, k) for k, v in value.items()}
     if isinstance(value, list):

@@ -1,6 +1,7 @@
 /* test_store_log.c: appends, reads, segment rolls, validation errors, lookups, retention. */
 #include "store_test_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 
 #include "proto/errors.h"
@@ -153,8 +154,17 @@ static void test_max_bytes_and_min_one(void) {
     test_rm_rf(dir);
 }
 
+static int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d)) n++;
+    if (d) closedir(d);
+    return n;
+}
+
 static void test_roll_by_size(void) {
     char *dir = test_tmpdir();
+    int fds_before = open_fds();
     gr_log_config c = small_config();
     gr_buf b;
     gr_buf_init(&b);
@@ -174,6 +184,9 @@ static void test_roll_by_size(void) {
     CHECK_EQ_INT(gr_plog_size_bytes(l), 10 * one);
     /* A snapshot was taken at each roll. */
     CHECK(test_file_exists(dir, "00000000000000000018.snapshot"));
+    /* Once synced, a closed segment keeps only its .log open; the active one has three files. */
+    CHECK_EQ_INT(gr_plog_flush(l), GR_ERR_NONE);
+    CHECK_EQ_INT(open_fds() - fds_before, 3 * 1 + 3);
 
     /* A read stops at the end of its segment. */
     gr_read_result rr;
@@ -197,6 +210,15 @@ static void test_roll_by_size(void) {
     gr_buf_free(&b);
 
     gr_plog_close(l);
+    CHECK_EQ_INT(gr_plog_open(dir, &c, &l), GR_ERR_NONE);
+    CHECK_EQ_INT(open_fds() - fds_before, 3 * 1 + 3);
+    gr_plog_read(l, 2, 1 << 20, true, &rr); /* closed-segment index mapped through its path */
+    CHECK_EQ_INT(range_batches(&rr, &first, &last), 2);
+    CHECK_EQ_INT(first, 2);
+    gr_file_ref_release(rr.file);
+    CHECK_EQ_INT(open_fds() - fds_before, 3 * 1 + 3);
+    gr_plog_close(l);
+    CHECK_EQ_INT(open_fds(), fds_before);
     test_rm_rf(dir);
 }
 

@@ -227,8 +227,7 @@ static void test_index_rebuild(void) {
         for (int k = 0; k < 2; k++) {
             size_t n;
             uint8_t *now = slurp(dir, names[k], &n);
-            if (!(now && n == len[k] && memcmp(now, orig[k], n) == 0))
-                fprintf(stderr, "variant %d file %d: %zu vs %zu bytes\n", variant, k, n, len[k]);
+            CHECK_EQ_INT(n, len[k]);
             CHECK(now && n == len[k] && memcmp(now, orig[k], n) == 0);
             free(now);
             free(orig[k]);

@@ -109,6 +109,10 @@ def with_headers(recs):
     return recs
 
 
+class Skip(Exception):
+    """Raised by a scenario this client (version) cannot express; the runner marks it n/a."""
+
+
 def deadline(seconds=OP_TIMEOUT_S):
     return time.monotonic() + seconds
 
@@ -137,6 +141,8 @@ def run(version, scenarios, argv=None):
         started = time.monotonic()
         try:
             emit({"scenario": name, "result": fn(ctx)})
+        except Skip as e:
+            emit({"scenario": name, "skipped": str(e)})
         except Exception as e:  # the runner shows the message; the traceback goes to the log
             traceback.print_exc()
             emit({"scenario": name, "exception": "%s: %s" % (type(e).__name__, e)})

@@ -123,7 +123,7 @@ def s_list_offsets(ctx):
     # Admin ListOffsets (newer clients only) also reports the timestamp and max-timestamp lookups.
     a = admin(ctx)
     if hasattr(a, "list_offsets"):
-        from confluent_kafka import OffsetSpec
+        from confluent_kafka.admin import OffsetSpec
         tp = TopicPartition(ctx.topic, 0)
         specs = {"earliest": OffsetSpec.earliest(), "latest": OffsetSpec.latest(),
                  "max_timestamp": OffsetSpec.max_timestamp(), "by_time": OffsetSpec.for_timestamp(d["query_ts"])}
@@ -269,8 +269,9 @@ def s_group(ctx):
                             for p in assigned[i]))
 
         end = common.deadline(2 * T)
+        first_end = common.deadline(T)  # nobody assigned anything by then: groups do not work
         errors = []
-        while not settled() and time.monotonic() < end:
+        while not settled() and time.monotonic() < end and (any(assigned) or time.monotonic() < first_end):
             for i, m in enumerate(members):
                 msg = m.poll(0.1)
                 if msg is None:
@@ -305,6 +306,66 @@ def s_group(ctx):
         out["committed"] = err_name(e)
     finally:
         check.close()
+    return out
+
+
+def group_state(a, gid):
+    """What DescribeGroups tells about one group, in client-neutral terms."""
+    try:
+        d = a.describe_consumer_groups([gid], request_timeout=T)[gid].result(T)
+    except KafkaException as e:
+        return {"error": err_name(e)}
+    state = getattr(d.state, "name", str(d.state))
+    return {"state": state, "simple": d.is_simple_consumer_group, "assignor": d.partition_assignor,
+            "members": sorted(len(m.assignment.topic_partitions) for m in d.members)}
+
+
+def s_group_admin(ctx):
+    a = admin(ctx)
+    if not hasattr(a, "describe_consumer_groups"):
+        raise common.Skip("this confluent-kafka has no consumer group admin API")
+    from confluent_kafka import ConsumerGroupTopicPartitions
+    recs = common.group_records(ctx.data)
+    parts = 2  # the runner creates this scenario's topic with 2 partitions
+    for p in range(parts):
+        produce(ctx, [r for pp, r in recs if pp == p], partition=p)
+    gid = ctx.topic + "-g"
+    conf = base_conf(ctx, **{"group.id": gid, "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                             "session.timeout.ms": 10000, "heartbeat.interval.ms": 500,
+                             "partition.assignment.strategy": "range"})
+    want = parts * ctx.data["group"]["per_partition"]
+    c = Consumer(conf)
+    out = {}
+    try:
+        c.subscribe([ctx.topic])
+        got = 0
+        end = common.deadline()
+        while got < want and time.monotonic() < end:
+            m = c.poll(common.POLL_INTERVAL_S)
+            if m is not None and not m.error():
+                got += 1
+        out["consumed"] = got
+        try:
+            c.commit(asynchronous=False)
+            out["commit"] = "NONE"
+        except KafkaException as e:
+            out["commit"] = err_name(e)
+        listed = a.list_consumer_groups(request_timeout=T).result(T)
+        out["listed"] = gid in [g.group_id for g in listed.valid]
+        out["while_member"] = group_state(a, gid)
+    finally:
+        c.close()
+    out["after_close"] = group_state(a, gid)
+    try:
+        res = a.list_consumer_group_offsets([ConsumerGroupTopicPartitions(gid)], request_timeout=T)[gid].result(T)
+        out["offsets"] = {"%s/%d" % (tp.topic == ctx.topic and "t" or tp.topic, tp.partition): tp.offset
+                          for tp in res.topic_partitions}
+    except KafkaException as e:
+        out["offsets"] = err_name(e)
+    out["delete"] = future_error(a.delete_consumer_groups([gid], request_timeout=T)[gid])
+    out["delete_again"] = future_error(a.delete_consumer_groups([gid], request_timeout=T)[gid])
+    out["after_delete"] = group_state(a, gid)
+    out["never_existed"] = group_state(a, gid + "-none")
     return out
 
 
@@ -383,6 +444,7 @@ SCENARIOS = {
     "describe_configs": s_describe_configs,
     "alter_configs": s_alter_configs,
     "group": s_group,
+    "group_admin": s_group_admin,
     "transactions": s_transactions,
     "error_unknown_topic": s_error_unknown_topic,
     "error_invalid_topic": s_error_invalid_topic,
@@ -390,5 +452,5 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    common.run("%s (librdkafka %s)" % (confluent_kafka.version()[0], confluent_kafka.libversion()[0]),
-               SCENARIOS)
+    v = getattr(confluent_kafka, "__version__", None) or confluent_kafka.version()[0]
+    common.run("%s (librdkafka %s)" % (v, confluent_kafka.libversion()[0]), SCENARIOS)
