@@ -67,7 +67,8 @@ def _gregor_version(root):
 
 
 def describe(args):
-    py = _run([args.python, "-c", "import confluent_kafka as c; print(c.version()[0], c.libversion()[0])"]).split()
+    py = _run([args.python, "-c", "import confluent_kafka as c; v = c.version(); "
+                "print(v[0] if isinstance(v, tuple) else v, c.libversion()[0])"]).split()
     java = _run(["java", "-version"]).splitlines()
     return {
         "cpu": f"{os.cpu_count()} x {_cpu_model()}",

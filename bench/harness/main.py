@@ -18,13 +18,24 @@ from .loads import Clients, LoadError
 from .plan import PLANS, PRODUCE_MATRIX, RECORD_SIZE_BYTES
 from .servers import Gregor, Kafka, MemorySampler, PidBook, Sink, read_memory_kb
 
-KAFKA_PORT_DEFAULT = 39592
+# Ports below the kernel's ephemeral range (32768+ by default), so that no client's source port
+# can be one of them while the start-up probe polls it.
+KAFKA_PORT_DEFAULT = 31592
+GREGOR_PORTS = range(31600, 32700)
+_next_port = [GREGOR_PORTS.start]
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(len(GREGOR_PORTS)):
+        port = _next_port[0]
+        _next_port[0] = port + 1 if port + 1 < GREGOR_PORTS.stop else GREGOR_PORTS.start
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError(f"no free port in {GREGOR_PORTS.start}-{GREGOR_PORTS.stop - 1}")
 
 
 def log(msg):
@@ -90,15 +101,22 @@ class Run:
             self.facts.setdefault("disk", {})[chunk_kb] = rec
 
     def startup(self):
-        """Gregor started and stopped repeatedly (fresh data directory each time), Kafka too in the
-        full plan, interleaved; the long-running instances' starts are samples as well."""
+        """Gregor started and stopped repeatedly, Kafka too in the full plan, interleaved; the
+        long-running instances' starts are samples as well. Gregor's data directory is created by
+        one unmeasured start first, as Kafka's storage is formatted before its measured starts."""
         n = self.plan["gregor_starts"]
         k = self.plan["kafka_extra_starts"] if not self.args.no_kafka else 0
+        data_dir = os.path.join(self.work, "startup-data")
+        first = Gregor(self.args.gregor, free_port(), data_dir, os.path.join(self.work, "gregor-startup.log"), self.pids)
+        try:
+            first.start()
+        finally:
+            first.stop()
         for i in range(n):
             if self.out_of_time():
                 break
-            g = Gregor(self.args.gregor, free_port(), os.path.join(self.work, f"startup-{i}"),
-                       os.path.join(self.work, "gregor-startup.log"), self.pids)
+            g = Gregor(self.args.gregor, free_port(), data_dir, os.path.join(self.work, "gregor-startup.log"),
+                       self.pids)
             try:
                 self.facts["startup_s"]["gregor"].append(g.start())
             except RuntimeError as e:
@@ -118,7 +136,7 @@ class Run:
     def start_servers(self):
         self.gregor = Gregor(self.args.gregor, free_port(), os.path.join(self.work, "gregor-data"),
                              os.path.join(self.work, "gregor.log"), self.pids)
-        self.facts["startup_s"]["gregor"].append(self.gregor.start())
+        self.gregor.start()  # a first start (it creates the data directory): not a start-up sample
         if not self.args.no_kafka:
             self.kafka = Kafka(self.args.kafka_script, self.args.kafka_port, os.path.join(self.work, "kafka.log"))
             try:

@@ -34,6 +34,11 @@ def ask(host, port, timeout_s, correlation_id=7):
     """One ApiVersions round trip. True when a well-formed answer came back in time."""
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            # Polling a port nobody listens on yet can connect a socket to itself (its ephemeral
+            # source port happened to be that port), which would also steal the port from the
+            # broker. Bench ports lie below the ephemeral range; this is the second guard.
+            if sock.getsockname() == sock.getpeername():
+                return False
             sock.settimeout(timeout_s)
             sock.sendall(api_versions_frame(correlation_id))
             size = struct.unpack(">i", _recv_exact(sock, 4))[0]

@@ -26,6 +26,11 @@
 #define GR_RECOVERY_INDEX_STEPS_BACK_MAX 16            /* index entries tried before a full rescan */
 #define GR_SNAPSHOT_MAX_BYTES (64 * 1024 * 1024)       /* larger snapshot files are treated as damaged */
 
+/* A timestamp lookup reads a batch into memory and decompresses its records: both are capped, so a
+ * small batch that inflates enormously cannot take the broker's memory. */
+#define GR_LOOKUP_BATCH_MAX_BYTES (64 * 1024 * 1024)
+#define GR_LOOKUP_DECOMPRESSED_MAX_BYTES (64 * 1024 * 1024)
+
 /* Consumer groups (src/group). */
 #define GR_GROUP_MEMBERS_MAX 10000                  /* hard cap per group, whatever group.max.size says */
 #define GR_GROUP_PENDING_MEMBERS_MAX 10000          /* members told MEMBER_ID_REQUIRED, not yet back */

@@ -9,21 +9,22 @@
 #include "broker/api_support.h"
 
 #include "broker/handlers.h"
+#include "broker/handlers_group.h"
 
 const gr_api_support gr_api_supported[] = {
     {GR_API_PRODUCE, 0, 3, 11, gr_handle_produce},
     {GR_API_FETCH, 4, 4, 17, gr_handle_fetch},
     {GR_API_LIST_OFFSETS, 1, 1, 10, gr_handle_list_offsets},
     {GR_API_METADATA, 0, 0, 12, gr_handle_metadata},
-    {GR_API_OFFSET_COMMIT, 2, 2, 9, NULL /* group coordinator: gr_handle_offset_commit */},
-    {GR_API_OFFSET_FETCH, 1, 1, 9, NULL /* group coordinator: gr_handle_offset_fetch */},
-    {GR_API_FIND_COORDINATOR, 0, 0, 6, NULL /* group coordinator: gr_handle_find_coordinator */},
-    {GR_API_JOIN_GROUP, 0, 0, 9, NULL /* group coordinator: gr_handle_join_group */},
-    {GR_API_HEARTBEAT, 0, 0, 4, NULL /* group coordinator: gr_handle_heartbeat */},
-    {GR_API_LEAVE_GROUP, 0, 0, 5, NULL /* group coordinator: gr_handle_leave_group */},
-    {GR_API_SYNC_GROUP, 0, 0, 5, NULL /* group coordinator: gr_handle_sync_group */},
-    {GR_API_DESCRIBE_GROUPS, 0, 0, 5, NULL /* group coordinator: gr_handle_describe_groups */},
-    {GR_API_LIST_GROUPS, 0, 0, 5, NULL /* group coordinator: gr_handle_list_groups */},
+    {GR_API_OFFSET_COMMIT, 2, 2, 9, gr_handle_offset_commit},
+    {GR_API_OFFSET_FETCH, 1, 1, 9, gr_handle_offset_fetch},
+    {GR_API_FIND_COORDINATOR, 0, 0, 6, gr_handle_find_coordinator},
+    {GR_API_JOIN_GROUP, 0, 0, 9, gr_handle_join_group},
+    {GR_API_HEARTBEAT, 0, 0, 4, gr_handle_heartbeat},
+    {GR_API_LEAVE_GROUP, 0, 0, 5, gr_handle_leave_group},
+    {GR_API_SYNC_GROUP, 0, 0, 5, gr_handle_sync_group},
+    {GR_API_DESCRIBE_GROUPS, 0, 0, 5, gr_handle_describe_groups},
+    {GR_API_LIST_GROUPS, 0, 0, 5, gr_handle_list_groups},
     {GR_API_API_VERSIONS, 0, 0, 4, gr_handle_api_versions},
     {GR_API_CREATE_TOPICS, 2, 2, 7, gr_handle_create_topics},
     {GR_API_DELETE_TOPICS, 1, 1, 6, gr_handle_delete_topics},
@@ -33,12 +34,12 @@ const gr_api_support gr_api_supported[] = {
     {GR_API_DESCRIBE_CONFIGS, 1, 1, 4, gr_handle_describe_configs},
     {GR_API_ALTER_CONFIGS, 0, 0, 2, gr_handle_alter_configs},
     {GR_API_CREATE_PARTITIONS, 0, 0, 3, gr_handle_create_partitions},
-    {GR_API_DELETE_GROUPS, 0, 0, 2, NULL /* group coordinator: gr_handle_delete_groups */},
+    {GR_API_DELETE_GROUPS, 0, 0, 2, gr_handle_delete_groups},
     {GR_API_INCREMENTAL_ALTER_CONFIGS, 0, 0, 1, gr_handle_incremental_alter_configs},
-    {GR_API_OFFSET_DELETE, 0, 0, 0, NULL /* group coordinator: gr_handle_offset_delete */},
+    {GR_API_OFFSET_DELETE, 0, 0, 0, gr_handle_offset_delete},
     {GR_API_DESCRIBE_CLUSTER, 0, 0, 1, gr_handle_describe_cluster},
-    {GR_API_CONSUMER_GROUP_HEARTBEAT, 0, 0, 0, NULL /* group coordinator: gr_handle_consumer_group_heartbeat */},
-    {GR_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0, NULL /* group coordinator: gr_handle_consumer_group_describe */},
+    {GR_API_CONSUMER_GROUP_HEARTBEAT, 0, 0, 1, gr_handle_consumer_group_heartbeat},
+    {GR_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0, gr_handle_consumer_group_describe},
 };
 
 const int gr_api_supported_count = (int)(sizeof gr_api_supported / sizeof gr_api_supported[0]);

@@ -14,7 +14,7 @@
 #include "proto/errors.h"
 #include "proto/header.h"
 
-#define REQUEST_ARENA_LIMIT_BYTES (256u * 1024u * 1024u)
+#define REQUEST_ARENA_LIMIT_BYTES (64u * 1024u * 1024u)
 
 /* ApiVersions at a version we do not know: v0 header, v0 body, error 35 and our own range. */
 static void reply_api_versions_unsupported(gr_conn *c, uint64_t seq, int32_t correlation_id) {

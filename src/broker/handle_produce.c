@@ -1,8 +1,9 @@
 /*
  * handle_produce.c: Produce.
  *
- * Each partition's batch is validated and appended by the store (which also
- * applies the idempotent-producer rules). acks=0 gets no response (a failure
+ * Each partition's records must be exactly one batch (Produce v3+); it is
+ * validated and appended by the store (which also applies the
+ * idempotent-producer rules). acks=0 gets no response (a failure
  * closes the connection so the producer notices, as Kafka does); acks=1 is
  * answered after the write; acks=all after the data is on disk: the appended
  * partitions are handed to the flusher, whose single fsync round serves every
@@ -15,6 +16,7 @@
 #include "broker/handlers.h"
 #include "proto/errors.h"
 #include "proto/gen/produce.h"
+#include "proto/record_batch.h"
 
 typedef struct produce_wait {
     gr_request *req;
@@ -72,13 +74,12 @@ void gr_handle_produce(gr_request *req) {
         rt->partition_responses.items =
             gr_request_alloc(req, (size_t)(td->partition_data.count + 1) * sizeof rt->partition_responses.items[0]);
         rt->partition_responses.count = td->partition_data.count;
-        const char *why;
         int16_t topic_err = GR_ERR_NONE;
         gr_topic *topic = NULL;
+        /* No name check of its own: Produce never creates topics, so a name that is not valid
+         * is simply one that does not exist (Kafka answers UNKNOWN_TOPIC_OR_PARTITION too). */
         if (!acks_valid)
             topic_err = GR_ERR_INVALID_REQUIRED_ACKS;
-        else if (!gr_topic_name_valid(td->name, &why))
-            topic_err = GR_ERR_INVALID_TOPIC_EXCEPTION;
         else if (!(topic = gr_topics_get(b->topics, td->name)))
             topic_err = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         else if (topic->internal)
@@ -102,14 +103,22 @@ void gr_handle_produce(gr_request *req) {
                 any_error = true;
                 continue;
             }
-            if (pd->records.len <= 0 || !pd->records.ptr) { /* Kafka: "no batch" is an invalid record */
-                pr->error_code = GR_ERR_INVALID_RECORD;
+            /* Kafka's framing rule first (exactly one batch, magic 2, zstd only from v7); bytes
+             * after the batch that do not make a second one are dropped, as Kafka drops them. */
+            size_t batch_bytes;
+            const char *records_why;
+            int16_t records_err = gr_produce_records_check(req->api_version, pd->records.ptr,
+                                                           pd->records.len > 0 ? (size_t)pd->records.len : 0,
+                                                           &batch_bytes, &records_why);
+            if (records_err != GR_ERR_NONE) {
+                pr->error_code = records_err;
+                if (records_why) pr->error_message = gr_request_strdup(req, records_why);
                 any_error = true;
                 continue;
             }
             gr_append_result ar;
             /* The records point into this request's own frame, which we may rewrite in place. */
-            gr_plog_append(p->log, (uint8_t *)pd->records.ptr, (size_t)pd->records.len, p->leader_epoch, &ar);
+            gr_plog_append(p->log, (uint8_t *)pd->records.ptr, batch_bytes, p->leader_epoch, &ar);
             pr->error_code = ar.error;
             pr->base_offset = ar.error == GR_ERR_NONE ? ar.base_offset : -1;
             pr->log_append_time_ms = ar.log_append_time_ms;

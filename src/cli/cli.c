@@ -37,7 +37,8 @@ void gr_cli_usage(FILE *out) {
 }
 
 int gr_dispatch_sub(const char *tool, const char *summary, const gr_subcommand *subs, int argc, char **argv) {
-    bool help = argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help"));
+    bool help =
+        argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") || !strcmp(argv[0], "help"));
     if (argc >= 1 && !help) {
         for (const gr_subcommand *s = subs; s->name; s++)
             if (!strcmp(s->name, argv[0])) return s->fn(argc - 1, argv + 1);

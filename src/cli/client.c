@@ -14,14 +14,16 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     gr_client *c = opaque;
     (void)rk;
     snprintf(c->last_error, sizeof c->last_error, "%s", reason);
-    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !c->all_down_since_ms) c->all_down_since_ms = gr_mono_ms();
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !c->all_down_since_ms)
+        c->all_down_since_ms = gr_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__FATAL) c->fatal = true;
     if (c->common->verbose) fprintf(stderr, "gregor %s: librdkafka: %s\n", c->command, reason);
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *facility, const char *line) {
     gr_client *c = rd_kafka_opaque(rk);
-    if (c && c->common->verbose) fprintf(stderr, "gregor %s: librdkafka %d %s: %s\n", c->command, level, facility, line);
+    if (c && c->common->verbose)
+        fprintf(stderr, "gregor %s: librdkafka %d %s: %s\n", c->command, level, facility, line);
 }
 
 static int set_conf(gr_client *c, rd_kafka_conf_t *conf, const char *key, const char *value, bool user) {
@@ -35,8 +37,8 @@ static int set_conf(gr_client *c, rd_kafka_conf_t *conf, const char *key, const 
     return GR_EXIT_FAILED;
 }
 
-int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type, const char *const *defaults,
-                   void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud) {
+int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type,
+                   const char *const *defaults, void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud) {
     memset(c, 0, sizeof *c);
     c->common = common;
     c->command = common->tool->command;
@@ -134,7 +136,8 @@ rd_kafka_event_t *gr_client_admin_wait(gr_client *c, rd_kafka_queue_t *queue) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, left > 200 ? 200 : (int)left);
         rd_kafka_poll(c->rk, 0);
         if (!ev) continue;
-        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR || rd_kafka_event_type(ev) == RD_KAFKA_EVENT_LOG) {
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR ||
+            rd_kafka_event_type(ev) == RD_KAFKA_EVENT_LOG) {
             rd_kafka_event_destroy(ev);
             continue;
         }
@@ -144,19 +147,63 @@ rd_kafka_event_t *gr_client_admin_wait(gr_client *c, rd_kafka_queue_t *queue) {
     return NULL;
 }
 
+static bool retriable(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART: /* a topic created a moment ago */
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * ListOffsets for every element of `parts`, whose offset fields hold the timestamps to look up.
+ * Leadership moves (and a just-created topic settling) are retried until the request timeout;
+ * each round starts again from the original timestamps, which the previous round overwrote.
+ */
+static rd_kafka_resp_err_t list_offsets_retrying(gr_client *c, rd_kafka_topic_partition_list_t *parts) {
+    if (parts->cnt == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_t *asked = rd_kafka_topic_partition_list_copy(parts);
+    int64_t deadline = gr_mono_ms() + c->common->request_timeout_ms;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int round = 0; round < 10000; round++) {
+        int64_t left = deadline - gr_mono_ms();
+        if (left <= 0) break;
+        for (int i = 0; i < parts->cnt; i++) {
+            parts->elems[i].offset = asked->elems[i].offset;
+            parts->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        err = rd_kafka_offsets_for_times(c->rk, parts, (int)left);
+        bool again = retriable(err);
+        for (int i = 0; !err && i < parts->cnt && !again; i++) again = retriable(parts->elems[i].err);
+        if (!again) break;
+        rd_kafka_poll(c->rk, GR_CLIENT_PROPAGATION_POLL_MS);
+    }
+    rd_kafka_topic_partition_list_destroy(asked);
+    return err;
+}
+
 /*
  * ListOffsets takes a timestamp per partition; -1 asks for the latest offset and -2 for the
  * earliest, so offsets_for_times does the watermark lookup for many partitions in one round.
  */
-rd_kafka_resp_err_t gr_client_list_offsets(gr_client *c, rd_kafka_topic_partition_list_t *parts, bool latest) {
-    for (int i = 0; i < parts->cnt; i++) parts->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-    if (parts->cnt == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
-    return rd_kafka_offsets_for_times(c->rk, parts, c->common->request_timeout_ms);
+rd_kafka_resp_err_t gr_client_list_offsets(gr_client *c, rd_kafka_topic_partition_list_t *parts,
+                                           bool latest) {
+    for (int i = 0; i < parts->cnt; i++)
+        parts->elems[i].offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    return list_offsets_retrying(c, parts);
 }
 
 rd_kafka_resp_err_t gr_client_offsets_for_times(gr_client *c, rd_kafka_topic_partition_list_t *parts) {
-    if (parts->cnt == 0) return RD_KAFKA_RESP_ERR_NO_ERROR;
-    return rd_kafka_offsets_for_times(c->rk, parts, c->common->request_timeout_ms);
+    return list_offsets_retrying(c, parts);
 }
 
 bool gr_client_wait_topics(gr_client *c, const char *const *names, int count, bool present) {
@@ -182,7 +229,8 @@ bool gr_client_wait_topics(gr_client *c, const char *const *names, int count, bo
     return false;
 }
 
-int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication, bool *created) {
+int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication,
+                           bool *created) {
     *created = false;
     const rd_kafka_metadata_t *md;
     int rc = gr_client_metadata(c, &md);
@@ -209,7 +257,8 @@ int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, 
     const char *why = rd_kafka_event_error_string(ev);
     if (!err) {
         size_t n = 0;
-        const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
         if (n == 1) {
             err = rd_kafka_topic_result_error(res[0]);
             why = rd_kafka_topic_result_error_string(res[0]);
@@ -224,7 +273,8 @@ int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, 
     *created = err == RD_KAFKA_RESP_ERR_NO_ERROR;
     const char *names[1] = {topic};
     if (!gr_client_wait_topics(c, names, 1, true)) {
-        gr_err(c->command, "topic '%s' has no leader for every partition after %d ms", topic, c->common->request_timeout_ms);
+        gr_err(c->command, "topic '%s' has no leader for every partition after %d ms", topic,
+               c->common->request_timeout_ms);
         return GR_EXIT_UNREACHABLE;
     }
     return GR_EXIT_OK;
@@ -232,17 +282,21 @@ int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, 
 
 int gr_exit_for_error(rd_kafka_resp_err_t err) {
     switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR: return GR_EXIT_OK;
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        return GR_EXIT_OK;
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_GROUP: return GR_EXIT_NOT_FOUND;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_GROUP:
+        return GR_EXIT_NOT_FOUND;
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-    case RD_KAFKA_RESP_ERR__RESOLVE: return GR_EXIT_UNREACHABLE;
-    default: return GR_EXIT_FAILED;
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+        return GR_EXIT_UNREACHABLE;
+    default:
+        return GR_EXIT_FAILED;
     }
 }

@@ -39,8 +39,8 @@ typedef const char *const gr_conf_defaults[];
  * the handle is created, to install callbacks. On failure prints the reason and returns the exit
  * code (usage error for a bad -X property); 0 on success.
  */
-int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type, const char *const *defaults,
-                   void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud);
+int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type,
+                   const char *const *defaults, void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud);
 void gr_client_close(gr_client *c);
 
 /*
@@ -74,8 +74,9 @@ rd_kafka_resp_err_t gr_client_offsets_for_times(gr_client *c, rd_kafka_topic_par
 bool gr_client_wait_topics(gr_client *c, const char *const *names, int count, bool present);
 
 /* Creates `topic` (partitions/replication -1 = broker default) unless it exists, then waits for it.
-   *created tells which happened. Prints errors; returns an exit code. */
-int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication, bool *created);
+ *created tells which happened. Prints errors; returns an exit code. */
+int gr_client_ensure_topic(gr_client *c, const char *topic, int32_t partitions, int32_t replication,
+                           bool *created);
 
 /* Maps a librdkafka error to an exit code: unknown topic/group -> 3, timeouts/transport -> 4, else 1. */
 int gr_exit_for_error(rd_kafka_resp_err_t err);

@@ -28,7 +28,9 @@ int gr_config_edits_delete(gr_config_edits *e, const gr_tool_help *tool, const c
     return 0;
 }
 
-static const char *kind(rd_kafka_ResourceType_t type) { return type == RD_KAFKA_RESOURCE_TOPIC ? "topic" : "broker"; }
+static const char *kind(rd_kafka_ResourceType_t type) {
+    return type == RD_KAFKA_RESOURCE_TOPIC ? "topic" : "broker";
+}
 
 rd_kafka_ConfigSource_t gr_config_own_source(rd_kafka_ResourceType_t type) {
     return type == RD_KAFKA_RESOURCE_TOPIC ? RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG
@@ -100,8 +102,7 @@ int gr_config_apply(gr_client *c, rd_kafka_ResourceType_t type, const char *name
     if (n != 1 || rd_kafka_ConfigResource_error(cur[0])) {
         rd_kafka_resp_err_t err = n == 1 ? rd_kafka_ConfigResource_error(cur[0]) : RD_KAFKA_RESP_ERR__FAIL;
         const char *why = n == 1 ? rd_kafka_ConfigResource_error_string(cur[0]) : NULL;
-        gr_err(c->command, "%s '%s': %s", kind(type), name,
-               why && *why ? why : rd_kafka_err2str(err));
+        gr_err(c->command, "%s '%s': %s", kind(type), name, why && *why ? why : rd_kafka_err2str(err));
         rd_kafka_event_destroy(desc);
         return gr_exit_for_error(err);
     }
@@ -135,8 +136,9 @@ int gr_config_apply(gr_client *c, rd_kafka_ResourceType_t type, const char *name
             why = rd_kafka_ConfigResource_error_string(res[0]);
         }
     }
-    if (err) gr_err(c->command, "changing %s '%s': %s", kind(type), name,
-                    why && *why ? why : rd_kafka_err2str(err));
+    if (err)
+        gr_err(c->command, "changing %s '%s': %s", kind(type), name,
+               why && *why ? why : rd_kafka_err2str(err));
     rd_kafka_event_destroy(ev);
     return gr_exit_for_error(err);
 }

@@ -61,8 +61,8 @@ int gr_group_committed(gr_client *c, const char *group, rd_kafka_topic_partition
     int rc = finish(c, q, o, "reading committed offsets", &ev);
     if (rc) return rc;
     size_t n = 0;
-    const rd_kafka_group_result_t **g =
-        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    const rd_kafka_group_result_t **g = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
     if (n != 1) {
         rd_kafka_event_destroy(ev);
         gr_err(c->command, "reading committed offsets of '%s': no answer for the group", group);
@@ -91,8 +91,8 @@ int gr_group_alter_offsets(gr_client *c, const char *group, const rd_kafka_topic
     int rc = finish(c, q, o, "committing new offsets", &ev);
     if (rc) return rc;
     size_t n = 0;
-    const rd_kafka_group_result_t **g =
-        rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+    const rd_kafka_group_result_t **g = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_error_t *e = rd_kafka_group_result_error(g[i]);
         if (e) {
@@ -102,8 +102,8 @@ int gr_group_alter_offsets(gr_client *c, const char *group, const rd_kafka_topic
         const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(g[i]);
         for (int k = 0; parts && k < parts->cnt; k++) {
             if (!parts->elems[k].err) continue;
-            gr_err(c->command, "committing %s[%d] of '%s': %s", parts->elems[k].topic, parts->elems[k].partition,
-                   group, rd_kafka_err2str(parts->elems[k].err));
+            gr_err(c->command, "committing %s[%d] of '%s': %s", parts->elems[k].topic,
+                   parts->elems[k].partition, group, rd_kafka_err2str(parts->elems[k].err));
             rc = GR_EXIT_FAILED;
         }
     }

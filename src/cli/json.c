@@ -22,22 +22,22 @@ static void before_value(gr_json *j) {
     j->need_comma[j->depth] = true;
 }
 
-static void open(gr_json *j, char c) {
+static void open_value(gr_json *j, char c) {
     before_value(j);
     fputc(c, j->out);
     if (j->depth + 1 < GR_JSON_DEPTH_MAX) j->depth++;
     j->need_comma[j->depth] = false;
 }
 
-static void close_(gr_json *j, char c) {
+static void close_value(gr_json *j, char c) {
     fputc(c, j->out);
     if (j->depth > 0) j->depth--;
 }
 
-void gr_json_obj_begin(gr_json *j) { open(j, '{'); }
-void gr_json_obj_end(gr_json *j) { close_(j, '}'); }
-void gr_json_arr_begin(gr_json *j) { open(j, '['); }
-void gr_json_arr_end(gr_json *j) { close_(j, ']'); }
+void gr_json_obj_begin(gr_json *j) { open_value(j, '{'); }
+void gr_json_obj_end(gr_json *j) { close_value(j, '}'); }
+void gr_json_arr_begin(gr_json *j) { open_value(j, '['); }
+void gr_json_arr_end(gr_json *j) { close_value(j, ']'); }
 
 void gr_json_escape(FILE *out, const char *s, size_t len) {
     static const char hex[] = "0123456789abcdef";
@@ -51,13 +51,27 @@ void gr_json_escape(FILE *out, const char *s, size_t len) {
         if (run) fwrite(s + i - run, 1, run, out);
         run = 0;
         switch (c) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\b': fputs("\\b", out); break;
-        case '\f': fputs("\\f", out); break;
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\b':
+            fputs("\\b", out);
+            break;
+        case '\f':
+            fputs("\\f", out);
+            break;
         default:
             fputs("\\u00", out);
             fputc(hex[c >> 4], out);
@@ -99,8 +113,16 @@ void gr_json_f64(gr_json *j, double v) {
         gr_json_null(j);
         return;
     }
+    /* Fixed notation with trailing zeros dropped: 0.25, 1178480.5, 3 (never 1.2e+06). */
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%.6f", v);
+    if (n <= 0 || (size_t)n >= sizeof buf) n = snprintf(buf, sizeof buf, "%.17g", v);
+    if (strchr(buf, '.') && !strchr(buf, 'e')) {
+        while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
+        if (n > 0 && buf[n - 1] == '.') buf[--n] = '\0';
+    }
     before_value(j);
-    fprintf(j->out, "%.6g", v);
+    fputs(buf, j->out);
 }
 
 void gr_json_bool(gr_json *j, bool v) {

@@ -57,6 +57,7 @@ int64_t gr_hist_percentile(const gr_hist *h, double p) {
     if (p > 100) p = 100;
     uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->total);
     if (rank < 1) rank = 1;
+    if (rank >= h->total) return h->max;
     uint64_t seen = 0;
     for (int i = 0; i < GR_HIST_BUCKETS; i++) {
         seen += h->counts[i];

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/output.h"
-
 enum {
     COMMON_BOOTSTRAP = -100,
     COMMON_CONF,
@@ -106,15 +104,23 @@ static int add_conf(gr_cli_common *c, const char *kv) {
 static int handle_common(gr_cli_common *c, int id, const char *value) {
     int64_t v;
     switch (id) {
-    case COMMON_BOOTSTRAP: c->bootstrap = value; return 0;
-    case COMMON_CONF: return add_conf(c, value);
+    case COMMON_BOOTSTRAP:
+        c->bootstrap = value;
+        return 0;
+    case COMMON_CONF:
+        return add_conf(c, value);
     case COMMON_TIMEOUT:
         if (gr_opt_i64(c->tool, "--request-timeout-ms", value, 1, 3600 * 1000, &v) < 0) return -1;
         c->request_timeout_ms = (int)v;
         return 0;
-    case COMMON_JSON: c->json = true; return 0;
-    case COMMON_VERBOSE: c->verbose = true; return 0;
-    default: return 0;
+    case COMMON_JSON:
+        c->json = true;
+        return 0;
+    case COMMON_VERBOSE:
+        c->verbose = true;
+        return 0;
+    default:
+        return 0;
     }
 }
 

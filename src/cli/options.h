@@ -21,10 +21,10 @@
 #define GR_CLI_BOOTSTRAP_ENV "GREGOR_BOOTSTRAP"
 
 typedef struct gr_opt_spec {
-    int id;               /* handed to the callback; must be >= 0 */
+    int id;                /* handed to the callback; must be >= 0 */
     const char *long_name; /* without the leading "--" */
-    char short_name;      /* 0 when there is none */
-    const char *arg_name; /* NULL for a flag, else shown in help ("N", "K=V") */
+    char short_name;       /* 0 when there is none */
+    const char *arg_name;  /* NULL for a flag, else shown in help ("N", "K=V") */
     const char *help;
 } gr_opt_spec;
 
@@ -78,8 +78,10 @@ int gr_usage_error(const gr_tool_help *tool, const char *fmt, ...) __attribute__
 int gr_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int gr_parse_i32(const char *s, int32_t min, int32_t max, int32_t *out);
 /* Parses a number option or reports a usage error naming the option; returns 0 or -1. */
-int gr_opt_i64(const gr_tool_help *tool, const char *opt, const char *s, int64_t min, int64_t max, int64_t *out);
-int gr_opt_i32(const gr_tool_help *tool, const char *opt, const char *s, int32_t min, int32_t max, int32_t *out);
+int gr_opt_i64(const gr_tool_help *tool, const char *opt, const char *s, int64_t min, int64_t max,
+               int64_t *out);
+int gr_opt_i32(const gr_tool_help *tool, const char *opt, const char *s, int32_t min, int32_t max,
+               int32_t *out);
 
 /*
  * ISO-8601 date-time to epoch milliseconds: YYYY-MM-DDTHH:MM[:SS[.sss]][Z|+HH:MM|-HH:MM|+HHMM].

@@ -24,6 +24,8 @@ void gr_perf_progress_line(gr_perf_progress *p, const char *fmt, ...) __attribut
 /* Ends a redrawn line so later output starts on a fresh one. */
 void gr_perf_progress_done(gr_perf_progress *p);
 
-static inline double gr_perf_rate(double amount, double seconds) { return seconds > 0 ? amount / seconds : 0.0; }
+static inline double gr_perf_rate(double amount, double seconds) {
+    return seconds > 0 ? amount / seconds : 0.0;
+}
 
 #endif

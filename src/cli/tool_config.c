@@ -28,12 +28,17 @@ typedef struct config_opts {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     config_opts *o = ud;
     switch (id) {
-    case OPT_TOPIC: o->topic = v; return 0;
+    case OPT_TOPIC:
+        o->topic = v;
+        return 0;
     case OPT_BROKER:
         o->broker = v;
         return gr_opt_i32(c->tool, "--broker", v, 0, INT32_MAX, &o->broker_id);
-    case OPT_ALL: o->all = true; return 0;
-    case OPT_DELETE: return gr_config_edits_delete(&o->edits, c->tool, v);
+    case OPT_ALL:
+        o->all = true;
+        return 0;
+    case OPT_DELETE:
+        return gr_config_edits_delete(&o->edits, c->tool, v);
     }
     return 0;
 }
@@ -110,12 +115,18 @@ static bool start(int argc, char **argv, const gr_tool_help *h, const gr_opt_spe
 
 static const char *source_name(rd_kafka_ConfigSource_t s) {
     switch (s) {
-    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG: return "topic";
-    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG: return "broker";
-    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG: return "cluster-default";
-    case RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG: return "broker-file";
-    case RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG: return "default";
-    default: return "unknown";
+    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG:
+        return "topic";
+    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG:
+        return "broker";
+    case RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG:
+        return "cluster-default";
+    case RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG:
+        return "broker-file";
+    case RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG:
+        return "default";
+    default:
+        return "unknown";
     }
 }
 
@@ -147,8 +158,9 @@ static int config_get(int argc, char **argv) {
     if (n != 1 || rd_kafka_ConfigResource_error(res[0])) {
         rd_kafka_resp_err_t err = n == 1 ? rd_kafka_ConfigResource_error(res[0]) : RD_KAFKA_RESP_ERR__FAIL;
         gr_err(c.command, "%s '%s': %s", o.topic ? "topic" : "broker", name,
-               n == 1 && rd_kafka_ConfigResource_error_string(res[0]) ? rd_kafka_ConfigResource_error_string(res[0])
-                                                                      : rd_kafka_err2str(err));
+               n == 1 && rd_kafka_ConfigResource_error_string(res[0])
+                   ? rd_kafka_ConfigResource_error_string(res[0])
+                   : rd_kafka_err2str(err));
         rc = gr_exit_for_error(err);
         goto out;
     }
@@ -159,9 +171,11 @@ static int config_get(int argc, char **argv) {
     qsort(sorted, count, sizeof *sorted, cmp_entry);
     for (int i = 0; i < common.arg_count; i++) {
         bool found = false;
-        for (size_t k = 0; k < count && !found; k++) found = !strcmp(rd_kafka_ConfigEntry_name(sorted[k]), common.args[i]);
+        for (size_t k = 0; k < count && !found; k++)
+            found = !strcmp(rd_kafka_ConfigEntry_name(sorted[k]), common.args[i]);
         if (!found) {
-            gr_err(c.command, "%s '%s' has no setting '%s'", o.topic ? "topic" : "broker", name, common.args[i]);
+            gr_err(c.command, "%s '%s' has no setting '%s'", o.topic ? "topic" : "broker", name,
+                   common.args[i]);
             rc = GR_EXIT_NOT_FOUND;
         }
     }
@@ -182,7 +196,8 @@ static int config_get(int argc, char **argv) {
         const rd_kafka_ConfigEntry_t *e = sorted[k];
         const char *key = rd_kafka_ConfigEntry_name(e);
         rd_kafka_ConfigSource_t src = rd_kafka_ConfigEntry_source(e);
-        if (common.arg_count > 0 ? !named(&common, key) : (!o.all && src == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG))
+        if (common.arg_count > 0 ? !named(&common, key)
+                                 : (!o.all && src == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG))
             continue;
         const char *value = rd_kafka_ConfigEntry_value(e);
         bool sensitive = rd_kafka_ConfigEntry_is_sensitive(e);

@@ -27,8 +27,18 @@
 #define CONSUME_TOPICS_MAX 256
 #define SEPARATOR_MAX_CHARS 32
 
-enum { OPT_GROUP, OPT_FROM_BEGINNING, OPT_OFFSET, OPT_TIMESTAMP, OPT_PARTITION, OPT_COUNT, OPT_UNTIL_END,
-       OPT_TIMEOUT, OPT_FORMAT, OPT_SEPARATOR };
+enum {
+    OPT_GROUP,
+    OPT_FROM_BEGINNING,
+    OPT_OFFSET,
+    OPT_TIMESTAMP,
+    OPT_PARTITION,
+    OPT_COUNT,
+    OPT_UNTIL_END,
+    OPT_TIMEOUT,
+    OPT_FORMAT,
+    OPT_SEPARATOR
+};
 
 enum { FORMAT_VALUE, FORMAT_KV, FORMAT_JSON };
 enum { START_LATEST, START_EARLIEST, START_OFFSET, START_TAIL, START_TIMESTAMP };
@@ -63,13 +73,15 @@ typedef struct consume_state {
 
 static const gr_opt_spec specs[] = {
     {OPT_GROUP, "group", 'g', "GROUP", "join this consumer group; commit offsets of printed records"},
-    {OPT_FROM_BEGINNING, "from-beginning", 0, NULL, "start at the earliest offset (with --group: if none committed)"},
+    {OPT_FROM_BEGINNING, "from-beginning", 0, NULL,
+     "start at the earliest offset (with --group: if none committed)"},
     {OPT_OFFSET, "offset", 'o', "N|earliest|latest|-N", "start offset; -N means N records before the end"},
     {OPT_TIMESTAMP, "timestamp", 0, "MS", "start at the first record with timestamp >= MS (epoch ms)"},
     {OPT_PARTITION, "partition", 'p', "N", "read only partition N (no --group)"},
     {OPT_COUNT, "count", 'c', "N", "stop after N records"},
     {OPT_COUNT, "max-messages", 0, "N", "same as --count"},
-    {OPT_UNTIL_END, "until-end", 'e', NULL, "stop once every assigned partition reached its end as of the start"},
+    {OPT_UNTIL_END, "until-end", 'e', NULL,
+     "stop once every assigned partition reached its end as of the start"},
     {OPT_TIMEOUT, "timeout-ms", 0, "MS", "stop after MS without a record"},
     {OPT_FORMAT, "format", 'F', "value|kv|json", "output: value (default), key SEP value, or JSON lines"},
     {OPT_SEPARATOR, "separator", 's', "SEP", "key/value separator for --format kv (default: TAB)"},
@@ -90,7 +102,9 @@ static const gr_tool_help help = {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     consume_opts *o = ud;
     switch (id) {
-    case OPT_GROUP: o->group = v; return 0;
+    case OPT_GROUP:
+        o->group = v;
+        return 0;
     case OPT_FROM_BEGINNING:
         o->start = START_EARLIEST;
         o->start_given = true;
@@ -113,10 +127,15 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
         o->start_given = true;
         o->start = START_TIMESTAMP;
         return gr_opt_i64(c->tool, "--timestamp", v, 0, INT64_MAX, &o->start_value);
-    case OPT_PARTITION: return gr_opt_i32(c->tool, "--partition", v, 0, INT32_MAX, &o->partition);
-    case OPT_COUNT: return gr_opt_i64(c->tool, "--count", v, 1, INT64_MAX, &o->count);
-    case OPT_UNTIL_END: o->until_end = true; return 0;
-    case OPT_TIMEOUT: return gr_opt_i64(c->tool, "--timeout-ms", v, 1, INT64_MAX / 2, &o->idle_timeout_ms);
+    case OPT_PARTITION:
+        return gr_opt_i32(c->tool, "--partition", v, 0, INT32_MAX, &o->partition);
+    case OPT_COUNT:
+        return gr_opt_i64(c->tool, "--count", v, 1, INT64_MAX, &o->count);
+    case OPT_UNTIL_END:
+        o->until_end = true;
+        return 0;
+    case OPT_TIMEOUT:
+        return gr_opt_i64(c->tool, "--timeout-ms", v, 1, INT64_MAX / 2, &o->idle_timeout_ms);
     case OPT_FORMAT:
         if (!strcmp(v, "value"))
             o->format = FORMAT_VALUE;
@@ -227,9 +246,10 @@ static void print_record(const consume_opts *o, const rd_kafka_message_t *m) {
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(m, &tstype);
     gr_json_ki64(&j, "timestamp", ts);
-    gr_json_kstr(&j, "timestamp_type", tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? "create_time"
-                                       : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "log_append_time"
-                                                                                      : "none");
+    gr_json_kstr(&j, "timestamp_type",
+                 tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? "create_time"
+                 : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "log_append_time"
+                                                                : "none");
     gr_json_bytes_field(&j, "key", m->key, m->key_len);
     gr_json_bytes_field(&j, "value", m->payload, m->len);
     gr_json_key(&j, "headers");
@@ -239,7 +259,8 @@ static void print_record(const consume_opts *o, const rd_kafka_message_t *m) {
         const char *name;
         const void *val;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             i++) {
             gr_json_obj_begin(&j);
             gr_json_kstr(&j, "key", name);
             gr_json_bytes_field(&j, "value", val, size);
@@ -256,7 +277,8 @@ static int check_opts(const consume_opts *o, const gr_cli_common *common) {
     if (common->arg_count < 1) return gr_usage_error(&help, "name at least one topic");
     if (common->arg_count > CONSUME_TOPICS_MAX) return gr_usage_error(&help, "too many topics");
     if (o->group && o->partition >= 0)
-        return gr_usage_error(&help, "--partition cannot be used with --group (the group assigns partitions)");
+        return gr_usage_error(&help,
+                              "--partition cannot be used with --group (the group assigns partitions)");
     if (o->group && (o->start == START_OFFSET || o->start == START_TAIL || o->start == START_TIMESTAMP))
         return gr_usage_error(&help, "with --group only --from-beginning or --offset earliest|latest apply "
                                      "(use 'gregor group reset-offsets' to move a group)");
@@ -304,7 +326,8 @@ static int build_parts(gr_client *c, const consume_opts *o, const gr_cli_common 
     rd_kafka_metadata_destroy(md);
     if (!o->until_end) return GR_EXIT_OK;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(st->part_count);
-    for (int i = 0; i < st->part_count; i++) rd_kafka_topic_partition_list_add(l, st->parts[i].topic, st->parts[i].partition);
+    for (int i = 0; i < st->part_count; i++)
+        rd_kafka_topic_partition_list_add(l, st->parts[i].topic, st->parts[i].partition);
     rd_kafka_resp_err_t err = gr_client_list_offsets(c, l, true);
     for (int i = 0; !err && i < l->cnt; i++) {
         part_state *p = find_part(st, l->elems[i].topic, l->elems[i].partition);
@@ -323,13 +346,24 @@ static int build_parts(gr_client *c, const consume_opts *o, const gr_cli_common 
 static int assign_all(gr_client *c, const consume_opts *o, consume_state *st) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(st->part_count);
     for (int i = 0; i < st->part_count; i++) {
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_add(l, st->parts[i].topic, st->parts[i].partition);
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_add(l, st->parts[i].topic, st->parts[i].partition);
         switch (o->start) {
-        case START_EARLIEST: p->offset = RD_KAFKA_OFFSET_BEGINNING; break;
-        case START_LATEST: p->offset = RD_KAFKA_OFFSET_END; break;
-        case START_OFFSET: p->offset = o->start_value; break;
-        case START_TAIL: p->offset = RD_KAFKA_OFFSET_TAIL(o->start_value); break;
-        case START_TIMESTAMP: p->offset = o->start_value; break;
+        case START_EARLIEST:
+            p->offset = RD_KAFKA_OFFSET_BEGINNING;
+            break;
+        case START_LATEST:
+            p->offset = RD_KAFKA_OFFSET_END;
+            break;
+        case START_OFFSET:
+            p->offset = o->start_value;
+            break;
+        case START_TAIL:
+            p->offset = RD_KAFKA_OFFSET_TAIL(o->start_value);
+            break;
+        case START_TIMESTAMP:
+            p->offset = o->start_value;
+            break;
         }
     }
     if (o->start == START_TIMESTAMP) {
@@ -347,7 +381,8 @@ static int assign_all(gr_client *c, const consume_opts *o, consume_state *st) {
     for (int i = 0; i < l->cnt; i++) {
         part_state *p = find_part(st, l->elems[i].topic, l->elems[i].partition);
         p->assigned = true;
-        if (p->end_offset >= 0 && (l->elems[i].offset == RD_KAFKA_OFFSET_END || l->elems[i].offset >= p->end_offset))
+        if (p->end_offset >= 0 &&
+            (l->elems[i].offset == RD_KAFKA_OFFSET_END || l->elems[i].offset >= p->end_offset))
             p->done = true;
     }
     rd_kafka_resp_err_t err = rd_kafka_assign(c->rk, l);
@@ -385,8 +420,9 @@ static int on_consumer_error(const rd_kafka_message_t *m, consume_state *st) {
         gr_err(help.command, "%s", what);
         return GR_EXIT_NOT_FOUND;
     }
-    if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-        m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_INVALID_GROUP_ID) {
+    if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR__FATAL ||
+        m->err == RD_KAFKA_RESP_ERR_INVALID_GROUP_ID) {
         gr_err(help.command, "%s", what);
         return GR_EXIT_FAILED;
     }
@@ -409,17 +445,35 @@ int gr_tool_consume(int argc, char **argv) {
     if (!o.separator[0]) strcpy(o.separator, "\t");
 
     bool earliest = o.start == START_EARLIEST;
-    const char *defaults_group[] = {"group.id", o.group, "enable.auto.commit", "true", "enable.auto.offset.store",
-                                    "false", "auto.commit.interval.ms", CONSUME_COMMIT_INTERVAL_MS,
-                                    "auto.offset.reset", earliest ? "earliest" : "latest",
-                                    "enable.partition.eof", "true", NULL};
-    const char *defaults_plain[] = {"group.id", "gregor-consume-no-group", "enable.auto.commit", "false",
-                                    "enable.auto.offset.store", "false", "auto.offset.reset",
-                                    earliest ? "earliest" : "latest", "enable.partition.eof", "true", NULL};
+    const char *defaults_group[] = {"group.id",
+                                    o.group,
+                                    "enable.auto.commit",
+                                    "true",
+                                    "enable.auto.offset.store",
+                                    "false",
+                                    "auto.commit.interval.ms",
+                                    CONSUME_COMMIT_INTERVAL_MS,
+                                    "auto.offset.reset",
+                                    earliest ? "earliest" : "latest",
+                                    "enable.partition.eof",
+                                    "true",
+                                    NULL};
+    const char *defaults_plain[] = {"group.id",
+                                    "gregor-consume-no-group",
+                                    "enable.auto.commit",
+                                    "false",
+                                    "enable.auto.offset.store",
+                                    "false",
+                                    "auto.offset.reset",
+                                    earliest ? "earliest" : "latest",
+                                    "enable.partition.eof",
+                                    "true",
+                                    NULL};
     consume_state st;
     memset(&st, 0, sizeof st);
     gr_client c;
-    rc = gr_client_open(&c, &common, RD_KAFKA_CONSUMER, o.group ? defaults_group : defaults_plain, prepare, &o);
+    rc = gr_client_open(&c, &common, RD_KAFKA_CONSUMER, o.group ? defaults_group : defaults_plain, prepare,
+                        &o);
     if (rc) goto out;
     c.user = &st;
     st.client = &c;

@@ -18,8 +18,21 @@
 
 #define GROUP_RESET_TOPICS_MAX 64
 
-enum { OPT_ALL_GROUPS, OPT_MEMBERS, OPT_STATE, OPT_TOPIC, OPT_ALL_TOPICS, OPT_TO_EARLIEST, OPT_TO_LATEST,
-       OPT_TO_OFFSET, OPT_TO_DATETIME, OPT_TO_TIMESTAMP, OPT_SHIFT_BY, OPT_EXECUTE, OPT_DRY_RUN };
+enum {
+    OPT_ALL_GROUPS,
+    OPT_MEMBERS,
+    OPT_STATE,
+    OPT_TOPIC,
+    OPT_ALL_TOPICS,
+    OPT_TO_EARLIEST,
+    OPT_TO_LATEST,
+    OPT_TO_OFFSET,
+    OPT_TO_DATETIME,
+    OPT_TO_TIMESTAMP,
+    OPT_SHIFT_BY,
+    OPT_EXECUTE,
+    OPT_DRY_RUN
+};
 
 enum { RESET_NONE, RESET_EARLIEST, RESET_LATEST, RESET_OFFSET, RESET_TIMESTAMP, RESET_SHIFT };
 
@@ -43,23 +56,35 @@ static int set_reset(group_opts *o, int kind) {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     group_opts *o = ud;
     switch (id) {
-    case OPT_ALL_GROUPS: o->all_groups = true; return 0;
-    case OPT_MEMBERS: o->members = true; return 0;
-    case OPT_STATE: o->state = true; return 0;
+    case OPT_ALL_GROUPS:
+        o->all_groups = true;
+        return 0;
+    case OPT_MEMBERS:
+        o->members = true;
+        return 0;
+    case OPT_STATE:
+        o->state = true;
+        return 0;
     case OPT_TOPIC:
-        if (o->topic_count >= GROUP_RESET_TOPICS_MAX) return gr_usage_error(c->tool, "too many --topic options");
+        if (o->topic_count >= GROUP_RESET_TOPICS_MAX)
+            return gr_usage_error(c->tool, "too many --topic options");
         o->topics[o->topic_count++] = v;
         return 0;
-    case OPT_ALL_TOPICS: o->all_topics = true; return 0;
-    case OPT_TO_EARLIEST: return set_reset(o, RESET_EARLIEST);
-    case OPT_TO_LATEST: return set_reset(o, RESET_LATEST);
+    case OPT_ALL_TOPICS:
+        o->all_topics = true;
+        return 0;
+    case OPT_TO_EARLIEST:
+        return set_reset(o, RESET_EARLIEST);
+    case OPT_TO_LATEST:
+        return set_reset(o, RESET_LATEST);
     case OPT_TO_OFFSET:
         set_reset(o, RESET_OFFSET);
         return gr_opt_i64(c->tool, "--to-offset", v, 0, INT64_MAX, &o->reset_value);
     case OPT_TO_DATETIME:
         set_reset(o, RESET_TIMESTAMP);
         if (gr_parse_datetime_ms(v, &o->reset_value) < 0 || o->reset_value < 0)
-            return gr_usage_error(c->tool, "--to-datetime expects YYYY-MM-DDTHH:MM:SS[.sss][Z|+HH:MM], got '%s'", v);
+            return gr_usage_error(c->tool,
+                                  "--to-datetime expects YYYY-MM-DDTHH:MM:SS[.sss][Z|+HH:MM], got '%s'", v);
         return 0;
     case OPT_TO_TIMESTAMP:
         set_reset(o, RESET_TIMESTAMP);
@@ -67,8 +92,12 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     case OPT_SHIFT_BY:
         set_reset(o, RESET_SHIFT);
         return gr_opt_i64(c->tool, "--shift-by", v, INT64_MIN / 2, INT64_MAX / 2, &o->reset_value);
-    case OPT_EXECUTE: o->execute = true; return 0;
-    case OPT_DRY_RUN: o->execute = false; return 0;
+    case OPT_EXECUTE:
+        o->execute = true;
+        return 0;
+    case OPT_DRY_RUN:
+        o->execute = false;
+        return 0;
     }
     return 0;
 }
@@ -128,15 +157,16 @@ static const gr_opt_spec list_specs[] = {
     {OPT_STATE, "state", 0, NULL, "also show each group's state"},
     {0, NULL, 0, NULL, NULL},
 };
-static const gr_tool_help list_help = {"group list", "[options]", "Prints the names of all consumer groups, sorted.",
-                                       NULL};
+static const gr_tool_help list_help = {"group list", "[options]",
+                                       "Prints the names of all consumer groups, sorted.", NULL};
 
 static int group_list(int argc, char **argv) {
     group_opts o;
     gr_cli_common common;
     gr_client c;
     int rc;
-    if (!start(argc, argv, &list_help, list_specs, &o, &common, &c, &rc) || !connect_cluster(&c, &common, &rc))
+    if (!start(argc, argv, &list_help, list_specs, &o, &common, &c, &rc) ||
+        !connect_cluster(&c, &common, &rc))
         goto out;
     rd_kafka_event_t *ev;
     rc = list_groups(&c, &ev);
@@ -164,7 +194,8 @@ static int group_list(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) {
         const char *name = rd_kafka_ConsumerGroupListing_group_id(sorted[i]);
-        const char *state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(sorted[i]));
+        const char *state =
+            rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(sorted[i]));
         if (common.json) {
             gr_json_obj_begin(&j);
             gr_json_kstr(&j, "group", name);
@@ -255,7 +286,8 @@ static lag_row *collect_rows(gr_client *c, const rd_kafka_ConsumerGroupDescripti
         const rd_kafka_MemberDescription_t *md = rd_kafka_ConsumerGroupDescription_member(d, m);
         const rd_kafka_topic_partition_list_t *a =
             rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(md));
-        for (int k = 0; a && k < a->cnt; k++) row_for(rows, &n, a->elems[k].topic, a->elems[k].partition)->member = md;
+        for (int k = 0; a && k < a->cnt; k++)
+            row_for(rows, &n, a->elems[k].topic, a->elems[k].partition)->member = md;
     }
     for (int k = 0; k < committed->cnt; k++) {
         if (committed->elems[k].offset < 0 && committed->elems[k].err) continue;
@@ -267,7 +299,8 @@ static lag_row *collect_rows(gr_client *c, const rd_kafka_ConsumerGroupDescripti
     rd_kafka_resp_err_t err = gr_client_list_offsets(c, ends, true);
     if (err) gr_warn(c->command, "log end offsets unavailable: %s", rd_kafka_err2str(err));
     for (int i = 0; !err && i < n; i++) {
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(ends, rows[i].topic, rows[i].partition);
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(ends, rows[i].topic, rows[i].partition);
         if (p && !p->err) rows[i].end = p->offset;
     }
     rd_kafka_topic_partition_list_destroy(ends);
@@ -276,12 +309,15 @@ static lag_row *collect_rows(gr_client *c, const rd_kafka_ConsumerGroupDescripti
     return rows;
 }
 
-static int64_t lag_of(const lag_row *r) { return r->current >= 0 && r->end >= 0 ? (r->end > r->current ? r->end - r->current : 0) : -1; }
+static int64_t lag_of(const lag_row *r) {
+    return r->current >= 0 && r->end >= 0 ? (r->end > r->current ? r->end - r->current : 0) : -1;
+}
 
 static void coordinator_text(const rd_kafka_ConsumerGroupDescription_t *d, char *buf, size_t cap) {
     const rd_kafka_Node_t *node = rd_kafka_ConsumerGroupDescription_coordinator(d);
     if (node)
-        snprintf(buf, cap, "%s:%u (%d)", rd_kafka_Node_host(node), (unsigned)rd_kafka_Node_port(node), rd_kafka_Node_id(node));
+        snprintf(buf, cap, "%s:%u (%d)", rd_kafka_Node_host(node), (unsigned)rd_kafka_Node_port(node),
+                 rd_kafka_Node_id(node));
     else
         snprintf(buf, cap, "-");
 }
@@ -298,7 +334,8 @@ static void assignment_text(const rd_kafka_MemberDescription_t *md, char *buf, s
         if (open_topic && !strcmp(open_topic, a->elems[k].topic))
             w = snprintf(buf + off, cap - off, ",%d", a->elems[k].partition);
         else
-            w = snprintf(buf + off, cap - off, "%s%s(%d", open_topic ? ")," : "", a->elems[k].topic, a->elems[k].partition);
+            w = snprintf(buf + off, cap - off, "%s%s(%d", open_topic ? ")," : "", a->elems[k].topic,
+                         a->elems[k].partition);
         if (w < 0) break;
         off += (size_t)w;
         open_topic = a->elems[k].topic;
@@ -307,7 +344,8 @@ static void assignment_text(const rd_kafka_MemberDescription_t *md, char *buf, s
     if (!a || a->cnt == 0) snprintf(buf, cap, "-");
 }
 
-static void describe_json(gr_json *j, const rd_kafka_ConsumerGroupDescription_t *d, const lag_row *rows, int n) {
+static void describe_json(gr_json *j, const rd_kafka_ConsumerGroupDescription_t *d, const lag_row *rows,
+                          int n) {
     gr_json_obj_begin(j);
     gr_json_kstr(j, "group", rd_kafka_ConsumerGroupDescription_group_id(d));
     gr_json_kstr(j, "state", rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d)));
@@ -370,12 +408,14 @@ static void describe_json(gr_json *j, const rd_kafka_ConsumerGroupDescription_t 
     gr_json_obj_end(j);
 }
 
-static void describe_text(const group_opts *o, const rd_kafka_ConsumerGroupDescription_t *d, const lag_row *rows, int n) {
+static void describe_text(const group_opts *o, const rd_kafka_ConsumerGroupDescription_t *d,
+                          const lag_row *rows, int n) {
     const char *group = rd_kafka_ConsumerGroupDescription_group_id(d);
     size_t members = rd_kafka_ConsumerGroupDescription_member_count(d);
     gr_table t;
     if (o->state) {
-        static const char *const h[] = {"GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS"};
+        static const char *const h[] = {"GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE",
+                                        "#MEMBERS"};
         char coord[300];
         coordinator_text(d, coord, sizeof coord);
         gr_table_init(&t, 5, h);
@@ -385,7 +425,8 @@ static void describe_text(const group_opts *o, const rd_kafka_ConsumerGroupDescr
         gr_table_cell(&t, rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d)));
         gr_table_cell_i64(&t, (int64_t)members);
     } else if (o->members) {
-        static const char *const h[] = {"GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT"};
+        static const char *const h[] = {"GROUP",     "CONSUMER-ID", "HOST",
+                                        "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT"};
         gr_table_init(&t, 6, h);
         for (size_t m = 0; m < members; m++) {
             const rd_kafka_MemberDescription_t *md = rd_kafka_ConsumerGroupDescription_member(d, m);
@@ -400,8 +441,9 @@ static void describe_text(const group_opts *o, const rd_kafka_ConsumerGroupDescr
             gr_table_cell(&t, assignment);
         }
     } else {
-        static const char *const h[] = {"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
-                                        "CONSUMER-ID", "HOST", "CLIENT-ID"};
+        static const char *const h[] = {"GROUP",          "TOPIC",          "PARTITION",
+                                        "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                                        "CONSUMER-ID",    "HOST",           "CLIENT-ID"};
         gr_table_init(&t, 9, h);
         for (int i = 0; i < n; i++) {
             const rd_kafka_MemberDescription_t *md = rows[i].member;
@@ -530,7 +572,8 @@ static const gr_opt_spec reset_specs[] = {
     {OPT_TO_EARLIEST, "to-earliest", 0, NULL, "to each partition's earliest offset"},
     {OPT_TO_LATEST, "to-latest", 0, NULL, "to each partition's end (skip everything)"},
     {OPT_TO_OFFSET, "to-offset", 0, "N", "to offset N (kept within earliest..latest)"},
-    {OPT_TO_DATETIME, "to-datetime", 0, "ISO", "to the first record at or after YYYY-MM-DDTHH:MM:SS[.sss][Z]"},
+    {OPT_TO_DATETIME, "to-datetime", 0, "ISO",
+     "to the first record at or after YYYY-MM-DDTHH:MM:SS[.sss][Z]"},
     {OPT_TO_TIMESTAMP, "to-timestamp", 0, "MS", "to the first record at or after MS (epoch ms)"},
     {OPT_SHIFT_BY, "shift-by", 0, "N", "move the committed offset by N (negative: back)"},
     {OPT_EXECUTE, "execute", 0, NULL, "apply the plan (default: only print it)"},
@@ -564,7 +607,8 @@ static int add_topic_spec(gr_client *c, const rd_kafka_metadata_t *md, const cha
         return GR_EXIT_NOT_FOUND;
     }
     if (!colon) {
-        for (int k = 0; k < t->partition_cnt; k++) rd_kafka_topic_partition_list_add(out, topic, t->partitions[k].id);
+        for (int k = 0; k < t->partition_cnt; k++)
+            rd_kafka_topic_partition_list_add(out, topic, t->partitions[k].id);
         return GR_EXIT_OK;
     }
     const char *p = colon + 1;
@@ -616,7 +660,8 @@ static int plan_offsets(gr_client *c, const group_opts *o, rd_kafka_topic_partit
     }
     for (int i = 0; !rc && i < plan->cnt; i++) {
         rd_kafka_topic_partition_t *p = &plan->elems[i];
-        int64_t low = lo->elems[i].err ? -1 : lo->elems[i].offset, high = hi->elems[i].err ? -1 : hi->elems[i].offset;
+        int64_t low = lo->elems[i].err ? -1 : lo->elems[i].offset,
+                high = hi->elems[i].err ? -1 : hi->elems[i].offset;
         if (low < 0 || high < 0) {
             gr_err(c->command, "offsets of %s[%d] unavailable: %s", p->topic, p->partition,
                    rd_kafka_err2str(lo->elems[i].err ? lo->elems[i].err : hi->elems[i].err));
@@ -624,9 +669,15 @@ static int plan_offsets(gr_client *c, const group_opts *o, rd_kafka_topic_partit
             break;
         }
         switch (o->reset) {
-        case RESET_EARLIEST: p->offset = low; break;
-        case RESET_LATEST: p->offset = high; break;
-        case RESET_OFFSET: p->offset = clamp(o->reset_value, low, high); break;
+        case RESET_EARLIEST:
+            p->offset = low;
+            break;
+        case RESET_LATEST:
+            p->offset = high;
+            break;
+        case RESET_OFFSET:
+            p->offset = clamp(o->reset_value, low, high);
+            break;
         case RESET_TIMESTAMP: {
             const rd_kafka_topic_partition_t *t = &ts->elems[i];
             p->offset = t->err || t->offset < 0 ? high : clamp(t->offset, low, high);
@@ -651,8 +702,8 @@ static int plan_offsets(gr_client *c, const group_opts *o, rd_kafka_topic_partit
     return rc;
 }
 
-static void print_plan(const gr_cli_common *common, const char *group, const rd_kafka_topic_partition_list_t *plan,
-                       bool executed) {
+static void print_plan(const gr_cli_common *common, const char *group,
+                       const rd_kafka_topic_partition_list_t *plan, bool executed) {
     if (common->json) {
         gr_json j;
         gr_json_init(&j, stdout);
@@ -706,8 +757,9 @@ static int group_reset(int argc, char **argv) {
         goto out;
     }
     if (o.reset_count != 1) {
-        gr_usage_error(&reset_help, "give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, "
-                                    "--to-timestamp, --shift-by");
+        gr_usage_error(&reset_help,
+                       "give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, "
+                       "--to-timestamp, --shift-by");
         goto out;
     }
     const char *group = common.args[0];
@@ -718,7 +770,8 @@ static int group_reset(int argc, char **argv) {
     if (d && !gr_group_missing(d)) {
         rd_kafka_consumer_group_state_t s = rd_kafka_ConsumerGroupDescription_state(d);
         size_t members = rd_kafka_ConsumerGroupDescription_member_count(d);
-        if (members > 0 || (s != RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY && s != RD_KAFKA_CONSUMER_GROUP_STATE_DEAD)) {
+        if (members > 0 ||
+            (s != RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY && s != RD_KAFKA_CONSUMER_GROUP_STATE_DEAD)) {
             gr_err(c.command,
                    "group '%s' is active (state %s, %zu members); offsets can only be reset while it has no "
                    "members: stop its consumers first",
@@ -732,7 +785,8 @@ static int group_reset(int argc, char **argv) {
     if (o.all_topics) {
         for (int i = 0; i < committed->cnt; i++)
             if (committed->elems[i].offset >= 0)
-                rd_kafka_topic_partition_list_add(plan, committed->elems[i].topic, committed->elems[i].partition);
+                rd_kafka_topic_partition_list_add(plan, committed->elems[i].topic,
+                                                  committed->elems[i].partition);
         if (plan->cnt == 0) {
             gr_err(c.command, "group '%s' has no committed offsets; name topics with --topic", group);
             rc = GR_EXIT_NOT_FOUND;
@@ -759,10 +813,11 @@ out:
 
 /* ---- delete ---------------------------------------------------------------------------------- */
 
-static const gr_tool_help delete_help = {"group delete", "GROUP... [options]",
-                                         "Deletes consumer groups and their committed offsets. A group with active\n"
-                                         "members cannot be deleted.",
-                                         NULL};
+static const gr_tool_help delete_help = {
+    "group delete", "GROUP... [options]",
+    "Deletes consumer groups and their committed offsets. A group with active\n"
+    "members cannot be deleted.",
+    NULL};
 
 static int group_delete(int argc, char **argv) {
     group_opts o;
@@ -799,7 +854,8 @@ static int group_delete(int argc, char **argv) {
         goto out;
     }
     size_t cnt = 0;
-    const rd_kafka_group_result_t **res = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &cnt);
+    const rd_kafka_group_result_t **res =
+        rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &cnt);
     gr_json j;
     gr_json_init(&j, stdout);
     if (common.json) {

@@ -50,10 +50,15 @@ static const gr_tool_help help = {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     perf_consume_opts *o = ud;
     switch (id) {
-    case OPT_NUM_RECORDS: return gr_opt_i64(c->tool, "--num-records", v, 1, INT64_MAX / 2, &o->num_records);
-    case OPT_DURATION: return gr_opt_i64(c->tool, "--duration", v, 1, 365LL * 24 * 3600, &o->duration_s);
-    case OPT_GROUP: o->group = v; return 0;
-    case OPT_TIMEOUT: return gr_opt_i64(c->tool, "--timeout-ms", v, 1, INT64_MAX / 2, &o->idle_timeout_ms);
+    case OPT_NUM_RECORDS:
+        return gr_opt_i64(c->tool, "--num-records", v, 1, INT64_MAX / 2, &o->num_records);
+    case OPT_DURATION:
+        return gr_opt_i64(c->tool, "--duration", v, 1, 365LL * 24 * 3600, &o->duration_s);
+    case OPT_GROUP:
+        o->group = v;
+        return 0;
+    case OPT_TIMEOUT:
+        return gr_opt_i64(c->tool, "--timeout-ms", v, 1, INT64_MAX / 2, &o->idle_timeout_ms);
     case OPT_REPORT_INTERVAL:
         return gr_opt_i64(c->tool, "--report-interval-ms", v, 100, 3600 * 1000, &o->report_interval_ms);
     }
@@ -109,7 +114,8 @@ static int subscribe(gr_client *c, const char *topic) {
 }
 
 int gr_tool_perf_consume(int argc, char **argv) {
-    perf_consume_opts o = {-1, -1, NULL, PERF_CONSUME_IDLE_TIMEOUT_MS_DEFAULT, GR_PERF_REPORT_INTERVAL_MS_DEFAULT};
+    perf_consume_opts o = {-1, -1, NULL, PERF_CONSUME_IDLE_TIMEOUT_MS_DEFAULT,
+                           GR_PERF_REPORT_INTERVAL_MS_DEFAULT};
     gr_cli_common common;
     gr_client c;
     memset(&c, 0, sizeof c);
@@ -123,9 +129,11 @@ int gr_tool_perf_consume(int argc, char **argv) {
     }
     const char *topic = common.args[0];
     const char *defaults_group[] = {"group.id", o.group, "auto.offset.reset", "earliest", NULL};
-    const char *defaults_plain[] = {"group.id", "gregor-perf-no-group", "enable.auto.commit", "false",
-                                    "auto.offset.reset", "earliest", NULL};
-    if ((rc = gr_client_open(&c, &common, RD_KAFKA_CONSUMER, o.group ? defaults_group : defaults_plain, NULL, NULL)))
+    const char *defaults_plain[] = {"group.id", "gregor-perf-no-group", "enable.auto.commit",
+                                    "false",    "auto.offset.reset",    "earliest",
+                                    NULL};
+    if ((rc = gr_client_open(&c, &common, RD_KAFKA_CONSUMER, o.group ? defaults_group : defaults_plain, NULL,
+                             NULL)))
         goto out;
     int64_t start_ns = gr_mono_ns();
     if ((rc = o.group ? subscribe(&c, topic) : assign_from_beginning(&c, topic))) goto out;
@@ -180,7 +188,8 @@ int gr_tool_perf_consume(int argc, char **argv) {
     gr_perf_progress_done(&progress);
     double secs = (double)(last_ns - start_ns) / 1e9;
     double first_ms = first_ns ? (double)(first_ns - start_ns) / 1e6 : -1;
-    double rps = gr_perf_rate((double)records, secs), mbps = gr_perf_rate((double)bytes / GR_PERF_BYTES_PER_MB, secs);
+    double rps = gr_perf_rate((double)records, secs),
+           mbps = gr_perf_rate((double)bytes / GR_PERF_BYTES_PER_MB, secs);
     if (common.json) {
         gr_json j;
         gr_json_init(&j, stdout);
@@ -195,8 +204,9 @@ int gr_tool_perf_consume(int argc, char **argv) {
         gr_json_obj_end(&j);
         gr_json_newline(&j);
     } else {
-        printf("%lld records consumed, %.2f MB, %.1f records/sec (%.2f MB/sec), %.1f ms to the first record.\n",
-               (long long)records, (double)bytes / GR_PERF_BYTES_PER_MB, rps, mbps, first_ms);
+        printf(
+            "%lld records consumed, %.2f MB, %.1f records/sec (%.2f MB/sec), %.1f ms to the first record.\n",
+            (long long)records, (double)bytes / GR_PERF_BYTES_PER_MB, rps, mbps, first_ms);
     }
     if (!rc && o.num_records > 0 && records < o.num_records) {
         if (idle_expired) {

@@ -36,8 +36,18 @@
 #define PERF_FLUSH_SLICE_MS 100
 #define PERF_FLUSH_MAX_MS 120000
 
-enum { OPT_RECORD_SIZE, OPT_NUM_RECORDS, OPT_DURATION, OPT_THROUGHPUT, OPT_ACKS, OPT_COMPRESSION, OPT_PARTITIONS,
-       OPT_REPLICATION, OPT_PRODUCERS, OPT_REPORT_INTERVAL };
+enum {
+    OPT_RECORD_SIZE,
+    OPT_NUM_RECORDS,
+    OPT_DURATION,
+    OPT_THROUGHPUT,
+    OPT_ACKS,
+    OPT_COMPRESSION,
+    OPT_PARTITIONS,
+    OPT_REPLICATION,
+    OPT_PRODUCERS,
+    OPT_REPORT_INTERVAL
+};
 
 typedef struct perf_opts {
     int64_t record_size;
@@ -96,9 +106,12 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     perf_opts *o = ud;
     int64_t x;
     switch (id) {
-    case OPT_RECORD_SIZE: return gr_opt_i64(c->tool, "--record-size", v, 0, PERF_RECORD_SIZE_MAX_BYTES, &o->record_size);
-    case OPT_NUM_RECORDS: return gr_opt_i64(c->tool, "--num-records", v, 1, INT64_MAX / 2, &o->num_records);
-    case OPT_DURATION: return gr_opt_i64(c->tool, "--duration", v, 1, 365LL * 24 * 3600, &o->duration_s);
+    case OPT_RECORD_SIZE:
+        return gr_opt_i64(c->tool, "--record-size", v, 0, PERF_RECORD_SIZE_MAX_BYTES, &o->record_size);
+    case OPT_NUM_RECORDS:
+        return gr_opt_i64(c->tool, "--num-records", v, 1, INT64_MAX / 2, &o->num_records);
+    case OPT_DURATION:
+        return gr_opt_i64(c->tool, "--duration", v, 1, 365LL * 24 * 3600, &o->duration_s);
     case OPT_THROUGHPUT:
         if (gr_opt_i64(c->tool, "--throughput", v, -1, INT64_MAX / 2, &x) < 0) return -1;
         o->throughput = (double)x;
@@ -109,13 +122,18 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
         o->acks = !strcmp(v, "-1") ? "all" : v;
         return 0;
     case OPT_COMPRESSION:
-        if (strcmp(v, "none") && strcmp(v, "gzip") && strcmp(v, "snappy") && strcmp(v, "lz4") && strcmp(v, "zstd"))
-            return gr_usage_error(c->tool, "--compression expects none, gzip, snappy, lz4 or zstd, got '%s'", v);
+        if (strcmp(v, "none") && strcmp(v, "gzip") && strcmp(v, "snappy") && strcmp(v, "lz4") &&
+            strcmp(v, "zstd"))
+            return gr_usage_error(c->tool, "--compression expects none, gzip, snappy, lz4 or zstd, got '%s'",
+                                  v);
         o->compression = v;
         return 0;
-    case OPT_PARTITIONS: return gr_opt_i32(c->tool, "--partitions", v, 1, 1000000, &o->partitions);
-    case OPT_REPLICATION: return gr_opt_i32(c->tool, "--replication-factor", v, 1, 1000, &o->replication);
-    case OPT_PRODUCERS: return gr_opt_i64(c->tool, "--producers", v, 1, PERF_PRODUCERS_MAX, &o->producers);
+    case OPT_PARTITIONS:
+        return gr_opt_i32(c->tool, "--partitions", v, 1, 1000000, &o->partitions);
+    case OPT_REPLICATION:
+        return gr_opt_i32(c->tool, "--replication-factor", v, 1, 1000, &o->replication);
+    case OPT_PRODUCERS:
+        return gr_opt_i64(c->tool, "--producers", v, 1, PERF_PRODUCERS_MAX, &o->producers);
     case OPT_REPORT_INTERVAL:
         return gr_opt_i64(c->tool, "--report-interval-ms", v, 100, 3600 * 1000, &o->report_interval_ms);
     }
@@ -124,7 +142,8 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
 
 static void atomic_max(_Atomic int64_t *a, int64_t v) {
     int64_t cur = atomic_load_explicit(a, memory_order_relaxed);
-    while (v > cur && !atomic_compare_exchange_weak_explicit(a, &cur, v, memory_order_relaxed, memory_order_relaxed)) {
+    while (v > cur &&
+           !atomic_compare_exchange_weak_explicit(a, &cur, v, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 
@@ -179,8 +198,8 @@ static void *worker_main(void *arg) {
         if (w->deadline_ns && (i & 63) == 0 && gr_mono_ns() >= w->deadline_ns) break;
         for (int attempt = 0;; attempt++) {
             void *sent_at = (void *)(intptr_t)gr_mono_ns();
-            if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)w->payload, (size_t)w->opts->record_size,
-                                 NULL, 0, sent_at) == 0)
+            if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, (void *)w->payload,
+                                 (size_t)w->opts->record_size, NULL, 0, sent_at) == 0)
                 break;
             rd_kafka_resp_err_t err = rd_kafka_last_error();
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !gr_stop_requested() && attempt < 10000000) {
@@ -194,7 +213,8 @@ static void *worker_main(void *arg) {
         atomic_fetch_add_explicit(&w->sent, 1, memory_order_relaxed);
         if ((i % PERF_POLL_EVERY_RECORDS) == 0) rd_kafka_poll(c->rk, 0);
     }
-    for (int waited = 0; rd_kafka_outq_len(c->rk) > 0 && waited < PERF_FLUSH_MAX_MS; waited += PERF_FLUSH_SLICE_MS)
+    for (int waited = 0; rd_kafka_outq_len(c->rk) > 0 && waited < PERF_FLUSH_MAX_MS;
+         waited += PERF_FLUSH_SLICE_MS)
         rd_kafka_flush(c->rk, PERF_FLUSH_SLICE_MS);
     if (rd_kafka_outq_len(c->rk) > 0) {
         rd_kafka_purge(c->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -351,13 +371,13 @@ int gr_tool_perf_produce(int argc, char **argv) {
         if (now - last_report_ns < o.report_interval_ms * 1000000LL) continue;
         totals t = sum_workers(ws, started, true);
         double secs = (double)(now - last_report_ns) / 1e9;
-        gr_perf_progress_line(&progress,
-                              "%lld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max "
-                              "latency.",
-                              (long long)t.sent, gr_perf_rate((double)(t.acked - last_acked), secs),
-                              gr_perf_rate((double)(t.bytes - last_bytes) / GR_PERF_BYTES_PER_MB, secs),
-                              t.lat_count ? (double)t.lat_sum / (double)t.lat_count / 1e6 : 0.0,
-                              (double)t.lat_max / 1e6);
+        gr_perf_progress_line(
+            &progress,
+            "%lld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max "
+            "latency.",
+            (long long)t.sent, gr_perf_rate((double)(t.acked - last_acked), secs),
+            gr_perf_rate((double)(t.bytes - last_bytes) / GR_PERF_BYTES_PER_MB, secs),
+            t.lat_count ? (double)t.lat_sum / (double)t.lat_count / 1e6 : 0.0, (double)t.lat_max / 1e6);
         last_report_ns = now;
         last_acked = t.acked;
         last_bytes = t.bytes;
@@ -376,7 +396,10 @@ int gr_tool_perf_produce(int argc, char **argv) {
     totals t = sum_workers(ws, started, false);
     if (end_ns == start_ns) end_ns = gr_mono_ns();
     print_results(&o, &common, &all, &t, (double)(end_ns - start_ns) / 1e9);
-    rc = started < n ? GR_EXIT_FAILED : t.failed ? GR_EXIT_FAILED : gr_stop_requested() ? GR_EXIT_INTERRUPTED : GR_EXIT_OK;
+    rc = started < n           ? GR_EXIT_FAILED
+         : t.failed            ? GR_EXIT_FAILED
+         : gr_stop_requested() ? GR_EXIT_INTERRUPTED
+                               : GR_EXIT_OK;
 out:
     for (int i = 0; ws && i < (int)o.producers; i++) gr_client_close(&ws[i].client);
     free(ws);

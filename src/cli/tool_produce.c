@@ -23,14 +23,24 @@
 #include "cli/tools.h"
 
 #define PRODUCE_HEADERS_MAX 64
-#define PRODUCE_LINE_MAX_BYTES (64 * 1024 * 1024)
+#define PRODUCE_LINE_MAX_BYTES ((size_t)64 * 1024 * 1024)
 #define PRODUCE_DELIVERY_TIMEOUT_MS_DEFAULT 30000
 #define PRODUCE_QUEUE_FULL_POLL_MS 50
 #define PRODUCE_FLUSH_SLICE_MS 100
 #define SEPARATOR_MAX_CHARS 32
 
-enum { OPT_FILE, OPT_KEY_SEP, OPT_HEADER, OPT_PARSE_HEADERS, OPT_HDR_DELIM, OPT_HDR_SEP, OPT_HDR_KEY_SEP,
-       OPT_PARTITION, OPT_ACKS, OPT_COMPRESSION };
+enum {
+    OPT_FILE,
+    OPT_KEY_SEP,
+    OPT_HEADER,
+    OPT_PARSE_HEADERS,
+    OPT_HDR_DELIM,
+    OPT_HDR_SEP,
+    OPT_HDR_KEY_SEP,
+    OPT_PARTITION,
+    OPT_ACKS,
+    OPT_COMPRESSION
+};
 
 typedef struct produce_opts {
     const char *file;
@@ -93,27 +103,39 @@ static int set_separator(char *dst, const char *opt, const char *v) {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     produce_opts *o = ud;
     switch (id) {
-    case OPT_FILE: o->file = v; return 0;
-    case OPT_KEY_SEP: return set_separator(o->key_sep, "--key-separator", v);
+    case OPT_FILE:
+        o->file = v;
+        return 0;
+    case OPT_KEY_SEP:
+        return set_separator(o->key_sep, "--key-separator", v);
     case OPT_HEADER:
         if (o->hdr_count >= PRODUCE_HEADERS_MAX) return gr_usage_error(c->tool, "too many --header options");
-        if (gr_split_kv(v, o->hdr_keys[o->hdr_count], sizeof o->hdr_keys[0], &o->hdr_values[o->hdr_count]) < 0)
+        if (gr_split_kv(v, o->hdr_keys[o->hdr_count], sizeof o->hdr_keys[0], &o->hdr_values[o->hdr_count]) <
+            0)
             return gr_usage_error(c->tool, "--header expects NAME=VALUE, got '%s'", v);
         o->hdr_count++;
         return 0;
-    case OPT_PARSE_HEADERS: o->parse_headers = true; return 0;
-    case OPT_HDR_DELIM: return set_separator(o->hdr_delim, "--headers-delimiter", v);
-    case OPT_HDR_SEP: return set_separator(o->hdr_sep, "--headers-separator", v);
-    case OPT_HDR_KEY_SEP: return set_separator(o->hdr_key_sep, "--headers-key-separator", v);
-    case OPT_PARTITION: return gr_opt_i32(c->tool, "--partition", v, 0, INT32_MAX, &o->partition);
+    case OPT_PARSE_HEADERS:
+        o->parse_headers = true;
+        return 0;
+    case OPT_HDR_DELIM:
+        return set_separator(o->hdr_delim, "--headers-delimiter", v);
+    case OPT_HDR_SEP:
+        return set_separator(o->hdr_sep, "--headers-separator", v);
+    case OPT_HDR_KEY_SEP:
+        return set_separator(o->hdr_key_sep, "--headers-key-separator", v);
+    case OPT_PARTITION:
+        return gr_opt_i32(c->tool, "--partition", v, 0, INT32_MAX, &o->partition);
     case OPT_ACKS:
         if (strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "all") && strcmp(v, "-1"))
             return gr_usage_error(c->tool, "--acks expects 0, 1 or all, got '%s'", v);
         o->acks = !strcmp(v, "-1") ? "all" : v;
         return 0;
     case OPT_COMPRESSION:
-        if (strcmp(v, "none") && strcmp(v, "gzip") && strcmp(v, "snappy") && strcmp(v, "lz4") && strcmp(v, "zstd"))
-            return gr_usage_error(c->tool, "--compression expects none, gzip, snappy, lz4 or zstd, got '%s'", v);
+        if (strcmp(v, "none") && strcmp(v, "gzip") && strcmp(v, "snappy") && strcmp(v, "lz4") &&
+            strcmp(v, "zstd"))
+            return gr_usage_error(c->tool, "--compression expects none, gzip, snappy, lz4 or zstd, got '%s'",
+                                  v);
         o->compression = v;
         return 0;
     }
@@ -147,7 +169,8 @@ static const char *find_sep(const char *s, size_t len, const char *sep) {
 }
 
 /* Adds "a:1,b:2" style headers; returns NULL or a reason the part is malformed. */
-static const char *parse_line_headers(const produce_opts *o, const char *s, size_t len, rd_kafka_headers_t *h) {
+static const char *parse_line_headers(const produce_opts *o, const char *s, size_t len,
+                                      rd_kafka_headers_t *h) {
     size_t sep_len = strlen(o->hdr_sep), key_sep_len = strlen(o->hdr_key_sep);
     for (int n = 0; len > 0; n++) {
         if (n >= PRODUCE_HEADERS_MAX) return "too many headers";
@@ -155,7 +178,8 @@ static const char *parse_line_headers(const produce_opts *o, const char *s, size
         size_t item_len = end ? (size_t)(end - s) : len;
         const char *ks = find_sep(s, item_len, o->hdr_key_sep);
         if (!ks || ks == s) return "header without name or name separator";
-        rd_kafka_header_add(h, s, ks - s, ks + key_sep_len, (ssize_t)(item_len - (size_t)(ks - s) - key_sep_len));
+        rd_kafka_header_add(h, s, ks - s, ks + key_sep_len,
+                            (ssize_t)(item_len - (size_t)(ks - s) - key_sep_len));
         if (!end) break;
         s = end + sep_len;
         len -= item_len + sep_len;
@@ -169,7 +193,8 @@ static const char *send_line(gr_client *c, const produce_opts *o, const char *to
     rd_kafka_headers_t *h = NULL;
     if (o->hdr_count || o->parse_headers) {
         h = rd_kafka_headers_new((size_t)o->hdr_count + 4);
-        for (int i = 0; i < o->hdr_count; i++) rd_kafka_header_add(h, o->hdr_keys[i], -1, o->hdr_values[i], -1);
+        for (int i = 0; i < o->hdr_count; i++)
+            rd_kafka_header_add(h, o->hdr_keys[i], -1, o->hdr_values[i], -1);
     }
     if (o->parse_headers) {
         const char *d = find_sep(line, len, o->hdr_delim);
@@ -200,10 +225,11 @@ static const char *send_line(gr_client *c, const produce_opts *o, const char *to
         value_len = len - key_len - strlen(o->key_sep);
     }
     for (int attempt = 0;; attempt++) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            c->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(o->partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(h),
-            RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(c->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(o->partition),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(h),
+                              RD_KAFKA_V_OPAQUE((void *)(intptr_t)lineno), RD_KAFKA_V_END);
         if (!err) return NULL;
         /* The local queue is full: serve delivery reports until there is room (bounded by the
            message timeout, after which librdkafka fails queued records and frees space). */
@@ -216,20 +242,49 @@ static const char *send_line(gr_client *c, const produce_opts *o, const char *to
     }
 }
 
+/*
+ * Reads one line (without its '\n') into *buf, keeping at most PRODUCE_LINE_MAX_BYTES of it: the
+ * rest of a longer line is skipped and *too_long set, so memory stays bounded whatever the input.
+ * Returns false at the end of the input.
+ */
+static bool read_line(FILE *in, char **buf, size_t *cap, size_t *len, bool *too_long) {
+    *len = 0;
+    *too_long = false;
+    bool any = false;
+    for (;;) {
+        int ch = getc_unlocked(in);
+        if (ch == EOF) return any;
+        any = true;
+        if (ch == '\n') return true;
+        if (*len >= PRODUCE_LINE_MAX_BYTES) {
+            *too_long = true;
+            continue;
+        }
+        if (*len == *cap) {
+            size_t grown = *cap ? *cap * 2 : 4096;
+            if (grown > PRODUCE_LINE_MAX_BYTES) grown = PRODUCE_LINE_MAX_BYTES;
+            char *p = realloc(*buf, grown);
+            if (!p) {
+                *too_long = true;
+                continue;
+            }
+            *buf = p;
+            *cap = grown;
+        }
+        (*buf)[(*len)++] = (char)ch;
+    }
+}
+
 /* Reads and sends every line; returns the number of lines read. */
 static int64_t send_all(gr_client *c, const produce_opts *o, const char *topic, FILE *in, produce_state *st) {
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, len = 0;
     int64_t lineno = 0;
-    while (!gr_stop_requested()) {
-        errno = 0;
-        ssize_t n = getline(&line, &cap, in);
-        if (n < 0) break;
+    bool too_long;
+    while (!gr_stop_requested() && read_line(in, &line, &cap, &len, &too_long)) {
         lineno++;
-        size_t len = (size_t)n;
-        if (len && line[len - 1] == '\n') len--;
         if (len && line[len - 1] == '\r') len--;
-        const char *why = len > PRODUCE_LINE_MAX_BYTES ? "line too long" : send_line(c, o, topic, line, len, lineno);
+        const char *why = too_long ? "line too long" : send_line(c, o, topic, line ? line : "", len, lineno);
         if (why) {
             st->failed++;
             fprintf(stderr, "gregor %s: line %lld: %s\n", st->command, (long long)lineno, why);
@@ -242,7 +297,8 @@ static int64_t send_all(gr_client *c, const produce_opts *o, const char *topic, 
 
 /* Waits for the outstanding records; whatever is still queued after the deadline fails. */
 static void finish(gr_client *c, int timeout_ms) {
-    for (int waited = 0; rd_kafka_outq_len(c->rk) > 0 && waited < timeout_ms; waited += PRODUCE_FLUSH_SLICE_MS) {
+    for (int waited = 0; rd_kafka_outq_len(c->rk) > 0 && waited < timeout_ms;
+         waited += PRODUCE_FLUSH_SLICE_MS) {
         rd_kafka_flush(c->rk, PRODUCE_FLUSH_SLICE_MS);
         if (gr_stop_requested() && waited > 2000) break;
     }
@@ -283,9 +339,12 @@ int gr_tool_produce(int argc, char **argv) {
                                   ? common.request_timeout_ms
                                   : PRODUCE_DELIVERY_TIMEOUT_MS_DEFAULT;
     snprintf(timeout, sizeof timeout, "%d", delivery_timeout_ms);
-    const char *defaults[] = {"acks", o.acks ? o.acks : "all",
-                              "compression.type", o.compression ? o.compression : "none",
-                              "message.timeout.ms", timeout,
+    const char *defaults[] = {"acks",
+                              o.acks ? o.acks : "all",
+                              "compression.type",
+                              o.compression ? o.compression : "none",
+                              "message.timeout.ms",
+                              timeout,
                               NULL};
     produce_state st = {0, 0, help.command};
     gr_client c;
@@ -297,10 +356,12 @@ int gr_tool_produce(int argc, char **argv) {
     if (rc) goto close;
     const rd_kafka_metadata_topic_t *t = gr_metadata_topic(md, topic);
     if (!t || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        gr_err(help.command, "topic '%s' does not exist (create it with 'gregor topic create %s')", topic, topic);
+        gr_err(help.command, "topic '%s' does not exist (create it with 'gregor topic create %s')", topic,
+               topic);
         rc = GR_EXIT_NOT_FOUND;
     } else if (o.partition >= 0 && o.partition >= t->partition_cnt) {
-        gr_err(help.command, "topic '%s' has no partition %d (it has %d)", topic, o.partition, t->partition_cnt);
+        gr_err(help.command, "topic '%s' has no partition %d (it has %d)", topic, o.partition,
+               t->partition_cnt);
         rc = GR_EXIT_NOT_FOUND;
     }
     rd_kafka_metadata_destroy(md);

@@ -14,8 +14,15 @@
 #include "cli/output.h"
 #include "cli/tools.h"
 
-enum { OPT_PARTITIONS, OPT_REPLICATION, OPT_CONFIG, OPT_DELETE_CONFIG, OPT_IF_NOT_EXISTS, OPT_IF_EXISTS,
-       OPT_EXCLUDE_INTERNAL };
+enum {
+    OPT_PARTITIONS,
+    OPT_REPLICATION,
+    OPT_CONFIG,
+    OPT_DELETE_CONFIG,
+    OPT_IF_NOT_EXISTS,
+    OPT_IF_EXISTS,
+    OPT_EXCLUDE_INTERNAL
+};
 
 typedef struct topic_opts {
     int32_t partitions;
@@ -27,13 +34,23 @@ typedef struct topic_opts {
 static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     topic_opts *o = ud;
     switch (id) {
-    case OPT_PARTITIONS: return gr_opt_i32(c->tool, "--partitions", v, 1, 1000000, &o->partitions);
-    case OPT_REPLICATION: return gr_opt_i32(c->tool, "--replication-factor", v, 1, 1000, &o->replication);
-    case OPT_CONFIG: return gr_config_edits_set(&o->edits, c->tool, v);
-    case OPT_DELETE_CONFIG: return gr_config_edits_delete(&o->edits, c->tool, v);
-    case OPT_IF_NOT_EXISTS: o->if_not_exists = true; return 0;
-    case OPT_IF_EXISTS: o->if_exists = true; return 0;
-    case OPT_EXCLUDE_INTERNAL: o->exclude_internal = true; return 0;
+    case OPT_PARTITIONS:
+        return gr_opt_i32(c->tool, "--partitions", v, 1, 1000000, &o->partitions);
+    case OPT_REPLICATION:
+        return gr_opt_i32(c->tool, "--replication-factor", v, 1, 1000, &o->replication);
+    case OPT_CONFIG:
+        return gr_config_edits_set(&o->edits, c->tool, v);
+    case OPT_DELETE_CONFIG:
+        return gr_config_edits_delete(&o->edits, c->tool, v);
+    case OPT_IF_NOT_EXISTS:
+        o->if_not_exists = true;
+        return 0;
+    case OPT_IF_EXISTS:
+        o->if_exists = true;
+        return 0;
+    case OPT_EXCLUDE_INTERNAL:
+        o->exclude_internal = true;
+        return 0;
     }
     return 0;
 }
@@ -53,7 +70,9 @@ static int start(int argc, char **argv, const gr_tool_help *h, const gr_opt_spec
     return GR_EXIT_OK;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* ---- create ---------------------------------------------------------------------------------- */
 
@@ -75,12 +94,14 @@ static int topic_create(int argc, char **argv) {
     int rc = start(argc, argv, &create_help, create_specs, &o, &common, &done);
     if (done) goto out;
     if (common.arg_count < 1) {
-        rc = gr_usage_error(&create_help, "name at least one topic") < 0 ? GR_EXIT_USAGE : 0;
+        gr_usage_error(&create_help, "name at least one topic");
+        rc = GR_EXIT_USAGE;
         goto out;
     }
     for (int i = 0; i < o.edits.count; i++)
         if (!o.edits.items[i].value) {
-            rc = gr_usage_error(&create_help, "--config needs KEY=VALUE") < 0 ? GR_EXIT_USAGE : 0;
+            gr_usage_error(&create_help, "--config needs KEY=VALUE");
+            rc = GR_EXIT_USAGE;
             goto out;
         }
     gr_client c;
@@ -265,8 +286,9 @@ static const rd_kafka_ConfigResource_t *find_config(rd_kafka_event_t *ev, const 
     return NULL;
 }
 
-static void describe_one(gr_json *j, const rd_kafka_metadata_topic_t *t, const rd_kafka_topic_partition_list_t *lo,
-                         const rd_kafka_topic_partition_list_t *hi, const rd_kafka_ConfigResource_t *cfg) {
+static void describe_one(gr_json *j, const rd_kafka_metadata_topic_t *t,
+                         const rd_kafka_topic_partition_list_t *lo, const rd_kafka_topic_partition_list_t *hi,
+                         const rd_kafka_ConfigResource_t *cfg) {
     size_t ncfg = 0;
     const rd_kafka_ConfigEntry_t **entries = cfg ? rd_kafka_ConfigResource_configs(cfg, &ncfg) : NULL;
     int rf = t->partition_cnt > 0 ? t->partitions[0].replica_cnt : 0;
@@ -278,24 +300,27 @@ static void describe_one(gr_json *j, const rd_kafka_metadata_topic_t *t, const r
         gr_json_key(j, "configs");
         gr_json_obj_begin(j);
         for (size_t i = 0; i < ncfg; i++) {
-            if (rd_kafka_ConfigEntry_source(entries[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+            if (rd_kafka_ConfigEntry_source(entries[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG)
+                continue;
             gr_json_kstr(j, rd_kafka_ConfigEntry_name(entries[i]), rd_kafka_ConfigEntry_value(entries[i]));
         }
         gr_json_obj_end(j);
         gr_json_key(j, "partitions");
         gr_json_arr_begin(j);
     } else {
-        printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: ", t->topic, t->partition_cnt, rf);
+        printf("Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: ", t->topic, t->partition_cnt,
+               rf);
         int shown = 0;
         for (size_t i = 0; i < ncfg; i++) {
-            if (rd_kafka_ConfigEntry_source(entries[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+            if (rd_kafka_ConfigEntry_source(entries[i]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG)
+                continue;
             const char *v = rd_kafka_ConfigEntry_value(entries[i]);
             printf("%s%s=%s", shown++ ? "," : "", rd_kafka_ConfigEntry_name(entries[i]), v ? v : "(hidden)");
         }
         putchar('\n');
     }
-    static const char *const headers[] = {"PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST-OFFSET",
-                                          "LATEST-OFFSET"};
+    static const char *const headers[] = {"PARTITION", "LEADER",          "REPLICAS",
+                                          "ISR",       "EARLIEST-OFFSET", "LATEST-OFFSET"};
     gr_table tab;
     gr_table_init(&tab, 6, headers);
     for (int k = 0; k < t->partition_cnt; k++) {
@@ -420,7 +445,8 @@ static const gr_opt_spec delete_specs[] = {
     {0, NULL, 0, NULL, NULL},
 };
 static const gr_tool_help delete_help = {"topic delete", "TOPIC... [options]",
-                                         "Deletes topics and waits until the metadata no longer shows them.", NULL};
+                                         "Deletes topics and waits until the metadata no longer shows them.",
+                                         NULL};
 
 static int topic_delete(int argc, char **argv) {
     topic_opts o;
@@ -512,7 +538,8 @@ out:
 static const gr_opt_spec alter_specs[] = {
     {OPT_PARTITIONS, "partitions", 'p', "N", "new total number of partitions (can only grow)"},
     {OPT_CONFIG, "config", 'c', "KEY=VALUE", "set a topic setting (repeatable)"},
-    {OPT_DELETE_CONFIG, "delete-config", 0, "KEY", "remove a topic setting, back to the default (repeatable)"},
+    {OPT_DELETE_CONFIG, "delete-config", 0, "KEY",
+     "remove a topic setting, back to the default (repeatable)"},
     {0, NULL, 0, NULL, NULL},
 };
 static const gr_tool_help alter_help = {
@@ -548,7 +575,8 @@ static int add_partitions(gr_client *c, const char *topic, int32_t total) {
             why = rd_kafka_topic_result_error_string(res[0]);
         }
     }
-    if (err) gr_err(c->command, "adding partitions to '%s': %s", topic, why && *why ? why : rd_kafka_err2str(err));
+    if (err)
+        gr_err(c->command, "adding partitions to '%s': %s", topic, why && *why ? why : rd_kafka_err2str(err));
     rd_kafka_event_destroy(ev);
     return gr_exit_for_error(err);
 }

@@ -1173,8 +1173,8 @@ int gr_cg_restore(gr_cg_group *g, gr_str protocol_type, int32_t generation, gr_s
     g->leader = NULL;
     free(g->protocol_type);
     free(g->protocol_name);
-    g->protocol_type = dup_str(protocol_type.len >= 0 ? protocol_type : EMPTY_STR);
-    g->protocol_name = dup_str(protocol);
+    g->protocol_type = protocol_type.len > 0 ? dup_str(protocol_type) : NULL;
+    g->protocol_name = protocol.len > 0 ? dup_str(protocol) : NULL;
     g->generation = generation;
     for (int32_t i = 0; i < count; i++) {
         const gr_cg_restored_member *r = &members[i];

@@ -14,10 +14,12 @@
 
 #define CONSUMER_PROTOCOL_TYPE "consumer"
 
+/* Sets err on every partition not already refused by the caller. */
 static void set_all_errors(gr_offset_commit_response *out, int16_t err) {
     for (int32_t t = 0; t < out->topics.count; t++)
         for (int32_t p = 0; p < out->topics.items[t].partitions.count; p++)
-            out->topics.items[t].partitions.items[p].error_code = err;
+            if (out->topics.items[t].partitions.items[p].error_code == GR_ERR_NONE)
+                out->topics.items[t].partitions.items[p].error_code = err;
 }
 
 static int16_t validate_commit(gr_group *g, const gr_offset_commit_request *in, int16_t version, int64_t now_ms) {
@@ -64,6 +66,7 @@ bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_reques
         for (int32_t p = 0; p < it->partitions.count; p++) {
             const gr_offset_commit_request_offset_commit_request_partition *ip = &it->partitions.items[p];
             gr_offset_commit_response_offset_commit_response_partition *op = &out->topics.items[t].partitions.items[p];
+            if (op->error_code != GR_ERR_NONE) continue; /* refused by the caller (unknown partition) */
             if (ip->committed_metadata.len > GR_OFFSET_METADATA_MAX_BYTES) {
                 op->error_code = GR_ERR_OFFSET_METADATA_TOO_LARGE;
                 continue;
@@ -73,7 +76,7 @@ bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_reques
                                  .metadata = ip->committed_metadata,
                                  .commit_timestamp_ms = now,
                                  .expire_timestamp_ms = expire};
-            gr_offsets_batch_add_offset(&ob, it->name, ip->partition_index, &v);
+            gr_offsets_batch_add_offset(&ob, in->group_id, it->name, ip->partition_index, &v);
             op->error_code = GR_ERR_NONE;
         }
     }
@@ -274,42 +277,55 @@ static bool offset_expired(const gr_committed *e, int64_t base_ms, int64_t now_m
     return now_ms - base_ms >= retention_ms;
 }
 
-/* Expires a group's old offsets into ob (tombstones) and memory; returns how many went. */
-static uint32_t expire_group(gr_group_coordinator *c, gr_group *g, int64_t now_ms, gr_offsets_batch *ob) {
-    bool empty_state = false, use_state_time = false;
+/* The group's offsets that are due for expiry (pointers into its table; caller frees the array). */
+static gr_committed **collect_expired(gr_group_coordinator *c, gr_group *g, int64_t now_ms, uint32_t *count) {
+    *count = 0;
+    bool all_unused = false, use_state_time = false;
     int64_t state_ms = 0;
     if (g->type == GR_GROUP_CLASSIC) {
         const gr_cg_group *cg = g->classic;
-        if (cg->protocol_type && cg->protocol_type[0]) {
-            if (cg->state == GR_CG_EMPTY) {
-                empty_state = use_state_time = true;
-                state_ms = cg->state_timestamp_ms;
-            } else if (!(cg->state == GR_CG_STABLE && cg->subscribed_known &&
-                         !strcmp(cg->protocol_type, CONSUMER_PROTOCOL_TYPE))) {
-                return 0; /* members are using the offsets */
-            }
-        } else {
-            empty_state = true; /* offsets only: each by its own commit time */
+        if (!cg->protocol_type || !cg->protocol_type[0]) {
+            all_unused = true; /* offsets only: each expires by its own commit time */
+        } else if (cg->state == GR_CG_EMPTY) {
+            all_unused = use_state_time = true; /* counted from when the group became empty */
+            state_ms = cg->state_timestamp_ms;
+        } else if (!(cg->state == GR_CG_STABLE && cg->subscribed_known &&
+                     !strcmp(cg->protocol_type, CONSUMER_PROTOCOL_TYPE))) {
+            return NULL; /* members are using the offsets */
         }
     } else {
-        empty_state = gr_kg_member_count(g->consumer) == 0;
+        all_unused = gr_kg_member_count(g->consumer) == 0;
     }
-    uint32_t n = 0, expired = 0;
+    uint32_t n = 0;
     gr_committed **all = gr_offsets_sorted(&g->offsets, &n);
-    if (!all) return 0;
-    gr_str id = {g->id, g->id_len};
+    if (!all) return NULL;
     for (uint32_t i = 0; i < n; i++) {
         gr_committed *e = all[i];
         gr_str topic = {e->topic, e->topic_len};
-        if (!empty_state && subscribed(g, topic)) continue;
+        if (!all_unused && subscribed(g, topic)) continue; /* topics in use never expire */
         int64_t base = use_state_time && state_ms > e->commit_timestamp_ms ? state_ms : e->commit_timestamp_ms;
-        if (!offset_expired(e, base, now_ms, c->cfg.offsets_retention_ms)) continue;
-        gr_offsets_batch_add_offset(ob, id, topic, e->partition, NULL);
-        expired++;
+        if (offset_expired(e, base, now_ms, c->cfg.offsets_retention_ms)) all[(*count)++] = e;
     }
-    /* Memory follows only once the tombstones are written (see gc_expire_offsets). */
-    free(all);
-    return expired;
+    return all;
+}
+
+/* Forgets a group with neither members nor offsets (tombstone for its metadata). */
+static bool drop_if_unused(gr_group_coordinator *c, gr_group *g, int64_t now_ms) {
+    if (!gc_group_is_empty(g)) return false;
+    gr_offsets_batch tomb;
+    gr_offsets_batch_begin(&tomb, now_ms);
+    gr_str id = {g->id, g->id_len};
+    if (g->type == GR_GROUP_CLASSIC)
+        gr_offsets_batch_add_group(&tomb, id, NULL);
+    else
+        gr_offsets_batch_add_consumer_group(&tomb, id, true, 0);
+    gr_partition_log *log;
+    bool ok = gc_append(c, g->partition, &tomb, &log) == GR_ERR_NONE;
+    gr_offsets_batch_free(&tomb);
+    if (!ok) return false;
+    if (log) gc_flush(c, &log, 1, NULL, NULL);
+    gc_group_delete(c, g);
+    return true;
 }
 
 void gc_expire_offsets(gr_group_coordinator *c, int64_t now_ms) {
@@ -318,61 +334,29 @@ void gc_expire_offsets(gr_group_coordinator *c, int64_t now_ms) {
         gr_group *g = c->buckets[b];
         while (g) {
             gr_group *next = g->next;
-            gr_offsets_batch ob;
-            gr_offsets_batch_begin(&ob, now_ms);
-            uint32_t n = g->offsets.count ? expire_group(c, g, now_ms, &ob) : 0;
-            /* Re-walk the batch's decisions on memory: rebuild the same list to drop entries. */
+            uint32_t n = 0;
+            gr_committed **expired = g->offsets.count ? collect_expired(c, g, now_ms, &n) : NULL;
             if (n) {
-                uint32_t count = 0;
-                gr_committed **all = gr_offsets_sorted(&g->offsets, &count);
+                gr_offsets_batch ob;
+                gr_offsets_batch_begin(&ob, now_ms);
+                gr_str id = {g->id, g->id_len};
+                for (uint32_t i = 0; i < n; i++)
+                    gr_offsets_batch_add_offset(&ob, id, (gr_str){expired[i]->topic, expired[i]->topic_len},
+                                                expired[i]->partition, NULL);
                 gr_partition_log *log;
-                if (all && gc_append(c, g->partition, &ob, &log) == GR_ERR_NONE) {
-                    gc_flush(c, &log, 1, NULL, NULL);
-                    gr_offsets_batch fresh;
-                    gr_offsets_batch_begin(&fresh, now_ms);
-                    uint32_t again = expire_group(c, g, now_ms, &fresh); /* same decisions, same order */
-                    gr_offsets_batch_free(&fresh);
-                    (void)again;
-                    for (uint32_t i = 0; i < count; i++) {
-                        gr_committed *e = all[i];
-                        gr_str topic = {e->topic, e->topic_len};
-                        bool empty_state = true;
-                        if (g->type == GR_GROUP_CLASSIC)
-                            empty_state = !(g->classic->protocol_type && g->classic->protocol_type[0]) ||
-                                          g->classic->state == GR_CG_EMPTY;
-                        else
-                            empty_state = gr_kg_member_count(g->consumer) == 0;
-                        if (!empty_state && subscribed(g, topic)) continue;
-                        int64_t state_ms = g->type == GR_GROUP_CLASSIC && g->classic->protocol_type &&
-                                                   g->classic->protocol_type[0] && g->classic->state == GR_CG_EMPTY
-                                               ? g->classic->state_timestamp_ms
-                                               : 0;
-                        int64_t base = state_ms > e->commit_timestamp_ms ? state_ms : e->commit_timestamp_ms;
-                        if (offset_expired(e, base, now_ms, c->cfg.offsets_retention_ms)) {
-                            gr_offsets_remove(&g->offsets, topic, e->partition);
-                            total++;
-                        }
-                    }
+                if (gc_append(c, g->partition, &ob, &log) == GR_ERR_NONE) {
+                    if (log) gc_flush(c, &log, 1, NULL, NULL);
+                    for (uint32_t i = 0; i < n; i++)
+                        gr_offsets_remove(&g->offsets, (gr_str){expired[i]->topic, expired[i]->topic_len},
+                                          expired[i]->partition);
+                    total += n;
                 }
-                free(all);
+                gr_offsets_batch_free(&ob);
             }
-            gr_offsets_batch_free(&ob);
-            if (gc_group_is_empty(g) && g->type == GR_GROUP_CLASSIC && g->classic->generation >= 0) {
-                /* Nothing left: forget the group (a tombstone for its metadata). */
-                gr_offsets_batch tomb;
-                gr_offsets_batch_begin(&tomb, now_ms);
-                gr_offsets_batch_add_group(&tomb, (gr_str){g->id, g->id_len}, NULL);
-                gr_partition_log *log;
-                if (gc_append(c, g->partition, &tomb, &log) == GR_ERR_NONE) {
-                    gc_flush(c, &log, 1, NULL, NULL);
-                    gc_group_delete(c, g);
-                    groups_gone++;
-                }
-                gr_offsets_batch_free(&tomb);
-            }
+            free(expired);
+            if (drop_if_unused(c, g, now_ms)) groups_gone++;
             g = next;
         }
     }
-    if (total || groups_gone)
-        GR_INFO("group", "expired %u offset(s); removed %u empty group(s)", total, groups_gone);
+    if (total || groups_gone) GR_INFO("group", "expired %u offset(s); removed %u unused group(s)", total, groups_gone);
 }

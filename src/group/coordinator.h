@@ -96,8 +96,8 @@ int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_
 
 /* ---- offsets ---------------------------------------------------------------------------------- */
 
-/* Fills the response's error codes (the caller built its topics/partitions to mirror the request).
-   Returns true if the reply must wait for done(ud, error) (called on the flusher thread once the
+/* Fills the response's error codes (the caller built its topics/partitions to mirror the request;
+   partitions it already gave an error, such as an unknown topic, are left out). Returns true if the reply must wait for done(ud, error) (called on the flusher thread once the
    records are on disk; error != 0 means they may not be). */
 bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_request *in, int16_t version,
                           gr_offset_commit_response *out, gr_flush_done_fn done, void *ud);

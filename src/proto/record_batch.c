@@ -11,6 +11,12 @@
 
 #include "base/crc32c.h"
 #include "base/log.h"
+#include "proto/errors.h"
+
+/* Kafka's batch iterator refuses a Length below the smallest message of format v0. */
+#define LEGACY_RECORD_MIN_LENGTH 14
+#define MAGIC_MAX 2
+#define PRODUCE_FIRST_ZSTD_VERSION 7
 
 static int64_t be64(const uint8_t *p) {
     uint64_t v = 0;
@@ -131,6 +137,55 @@ gr_batch_status gr_batch_validate(const uint8_t *p, size_t avail, gr_batch_heade
     return GR_BATCH_OK;
 }
 
+/* One step of Kafka's batch framing at p: 1 = a whole batch of *size bytes, 0 = no (whole) batch,
+ * -1 = corrupt (Length too small or magic unknown). */
+static int frame_batch(const uint8_t *p, size_t len, size_t *size, const char **why) {
+    if (len < GR_BATCH_LOG_OVERHEAD_BYTES) return 0;
+    int32_t length = be32(p + GR_BATCH_OFF_LENGTH);
+    if (length < LEGACY_RECORD_MIN_LENGTH) {
+        *why = "record batch length is smaller than any record";
+        return -1;
+    }
+    if ((uint64_t)length + GR_BATCH_LOG_OVERHEAD_BYTES > len) return 0; /* torn: not a batch yet */
+    int8_t magic = (int8_t)p[GR_BATCH_OFF_MAGIC];
+    if (magic < 0 || magic > MAGIC_MAX) {
+        *why = "record batch magic is unknown";
+        return -1;
+    }
+    *size = (size_t)length + GR_BATCH_LOG_OVERHEAD_BYTES;
+    return 1;
+}
+
+int16_t gr_produce_records_check(int16_t produce_version, const uint8_t *p, size_t len, size_t *first_size,
+                                 const char **why) {
+    *first_size = 0;
+    *why = NULL;
+    size_t size = 0, next = 0;
+    int rc = p ? frame_batch(p, len, &size, why) : 0;
+    if (rc < 0) return GR_ERR_CORRUPT_MESSAGE;
+    if (rc == 0) {
+        *why = "produce requests v3+ must carry one whole record batch per partition";
+        return GR_ERR_INVALID_RECORD;
+    }
+    if (p[GR_BATCH_OFF_MAGIC] != GR_BATCH_MAGIC_V2) {
+        *why = "produce requests v3+ may only carry record batches with magic 2";
+        return GR_ERR_INVALID_RECORD;
+    }
+    int codec = be16(p + GR_BATCH_OFF_ATTRIBUTES) & GR_BATCH_ATTR_COMPRESSION_MASK;
+    if (produce_version < PRODUCE_FIRST_ZSTD_VERSION && codec == GR_COMPRESSION_ZSTD) {
+        *why = "zstd needs produce request version 7 or later";
+        return GR_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    rc = frame_batch(p + size, len - size, &next, why);
+    if (rc < 0) return GR_ERR_CORRUPT_MESSAGE;
+    if (rc > 0) {
+        *why = "produce requests v3+ may carry only one record batch per partition";
+        return GR_ERR_INVALID_RECORD;
+    }
+    *first_size = size;
+    return GR_ERR_NONE;
+}
+
 void gr_batch_set_base_offset(uint8_t *batch, int64_t base_offset) {
     put64(batch + GR_BATCH_OFF_BASE_OFFSET, base_offset);
 }
@@ -155,6 +210,13 @@ int gr_record_iter_init(gr_record_iter *it, const uint8_t *batch, size_t size) {
     it->r = gr_reader_make(batch + GR_BATCH_HEADER_BYTES, size - GR_BATCH_HEADER_BYTES);
     it->index = 0;
     return 0;
+}
+
+void gr_record_iter_init_records(gr_record_iter *it, const gr_batch_header *h, const uint8_t *records,
+                                 size_t len) {
+    it->h = *h;
+    it->r = gr_reader_make(records, len);
+    it->index = 0;
 }
 
 int gr_record_iter_next(gr_record_iter *it, gr_record *rec) {

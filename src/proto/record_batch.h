@@ -18,8 +18,10 @@
  *
  * Produce validates batches here before anything is written; the store
  * reads headers back from disk with the same parser. The record iterator
- * (uncompressed batches only) serves tests, tools and exact timestamp
- * lookups; the builder makes batches for tests and internal topics.
+ * walks an uncompressed batch, or the records section of a compressed one
+ * once the caller has decompressed it (proto/compression.h); it serves
+ * tests, tools and exact timestamp lookups. The builder makes batches for
+ * tests and internal topics.
  */
 #ifndef GREGOR_PROTO_RECORD_BATCH_H
 #define GREGOR_PROTO_RECORD_BATCH_H
@@ -126,6 +128,16 @@ gr_batch_status gr_batch_validate(const uint8_t *p, size_t avail, gr_batch_heade
 /* Only length, magic and CRC: what recovery re-checks on batches read back from disk. */
 gr_batch_status gr_batch_check_crc(const uint8_t *p, size_t avail, gr_batch_header *h);
 
+/* The framing rule of Produce v3+ (Kafka's ProduceRequest.validateRecords): the records field
+ * holds exactly one whole batch, of magic 2, and no zstd before Produce v7. Batches are framed as
+ * Kafka's batch iterator frames them: a batch is there once its Length and Magic are readable
+ * and all its bytes are present; Length < 14 or a magic outside 0..2 is corrupt; bytes after the
+ * first batch too few to form a second one are ignored (Kafka drops them; so must the caller).
+ * Returns a Kafka error code: NONE (then *first_size is the size of the one batch),
+ * INVALID_RECORD, CORRUPT_MESSAGE or UNSUPPORTED_COMPRESSION_TYPE; *why explains an error. */
+int16_t gr_produce_records_check(int16_t produce_version, const uint8_t *p, size_t len, size_t *first_size,
+                                 const char **why);
+
 uint32_t gr_batch_compute_crc(const uint8_t *batch, size_t size);
 
 /* In-place rewrites (batch must be whole: size bytes). */
@@ -154,6 +166,11 @@ typedef struct gr_record_iter {
 
 /* Starts iterating an uncompressed batch of `size` bytes; -1 if it is compressed or short. */
 int gr_record_iter_init(gr_record_iter *it, const uint8_t *batch, size_t size);
+/* Starts iterating records taken out of a batch: `records` (len bytes) is the records section of
+ * the batch whose header is *h, already decompressed when the batch is compressed. Offsets and
+ * timestamps come from *h. The bytes must stay valid while iterating. */
+void gr_record_iter_init_records(gr_record_iter *it, const gr_batch_header *h, const uint8_t *records,
+                                 size_t len);
 /* 1 = *rec filled, 0 = no more records, -1 = malformed. */
 int gr_record_iter_next(gr_record_iter *it, gr_record *rec);
 

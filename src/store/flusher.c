@@ -33,20 +33,29 @@ struct gr_flusher {
     flush_request *head; /* pending, in arrival order */
     flush_request *tail;
     bool stopping;
-    uint64_t round; /* flusher thread only */
+    uint64_t round;         /* flusher thread only */
+    gr_flusher_stats stats; /* under mu */
 };
 
 static void run_round(gr_flusher *f, flush_request *batch) {
     /* Sync each partition once: the first request for a log does it, later ones reuse its result. */
     f->round++;
+    uint64_t syncs = 0, requests = 0;
     for (flush_request *r = batch; r; r = r->next) {
         gr_partition_log *l = r->log;
         if (l->flush_round != f->round) {
             l->flush_round = f->round;
             l->flush_round_error = gr_plog_flush(l);
+            syncs++;
         }
         r->error = l->flush_round_error;
+        requests++;
     }
+    pthread_mutex_lock(&f->mu); /* counted before any callback, so a caller woken by one sees them */
+    f->stats.rounds++;
+    f->stats.log_syncs += syncs;
+    f->stats.requests += requests;
+    pthread_mutex_unlock(&f->mu);
     while (batch) {
         flush_request *r = batch;
         batch = r->next;
@@ -93,9 +102,18 @@ void gr_flusher_stop(gr_flusher *f) {
     pthread_cond_signal(&f->cv);
     pthread_mutex_unlock(&f->mu);
     pthread_join(f->thread, NULL); /* the thread drains the list before it exits */
+    GR_INFO("store", "flusher: %llu request(s) answered by %llu log sync(s) in %llu round(s)",
+            (unsigned long long)f->stats.requests, (unsigned long long)f->stats.log_syncs,
+            (unsigned long long)f->stats.rounds);
     pthread_cond_destroy(&f->cv);
     pthread_mutex_destroy(&f->mu);
     free(f);
+}
+
+void gr_flusher_get_stats(gr_flusher *f, gr_flusher_stats *out) {
+    pthread_mutex_lock(&f->mu);
+    *out = f->stats;
+    pthread_mutex_unlock(&f->mu);
 }
 
 void gr_flusher_request(gr_flusher *f, gr_partition_log *l, gr_flush_done_fn done, void *ud) {
@@ -103,6 +121,10 @@ void gr_flusher_request(gr_flusher *f, gr_partition_log *l, gr_flush_done_fn don
     if (!r) {
         /* No memory to queue: flush here rather than acknowledge unsynced data. */
         int err = gr_plog_flush(l);
+        pthread_mutex_lock(&f->mu);
+        f->stats.log_syncs++;
+        f->stats.requests++;
+        pthread_mutex_unlock(&f->mu);
         if (done) done(ud, err);
         return;
     }

@@ -13,6 +13,8 @@
 #ifndef GREGOR_STORE_FLUSHER_H
 #define GREGOR_STORE_FLUSHER_H
 
+#include <stdint.h>
+
 #include "store/partition_log.h"
 
 typedef struct gr_flusher gr_flusher;
@@ -25,5 +27,15 @@ gr_flusher *gr_flusher_start(void); /* NULL if the thread cannot be started */
 void gr_flusher_stop(gr_flusher *f);
 /* Thread-safe. The log stays usable (even if closed meanwhile) until the callback has run. */
 void gr_flusher_request(gr_flusher *f, gr_partition_log *l, gr_flush_done_fn done, void *ud);
+
+/* How well requests are grouped: requests / log_syncs is the number of appends one sync served. */
+typedef struct gr_flusher_stats {
+    uint64_t rounds;    /* times the queue was taken */
+    uint64_t log_syncs; /* gr_plog_flush calls: one sync of a partition's unsynced files each */
+    uint64_t requests;  /* requests answered (one per partition of an acks=all Produce) */
+} gr_flusher_stats;
+
+/* Thread-safe; counts are complete for every request whose callback has started. */
+void gr_flusher_get_stats(gr_flusher *f, gr_flusher_stats *out);
 
 #endif

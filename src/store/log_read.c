@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "proto/compression.h"
 #include "proto/errors.h"
 #include "proto/record_batch.h"
 #include "store/log_internal.h"
@@ -152,7 +153,7 @@ void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool m
 /* Reads a whole batch into memory (for record-level timestamp answers); NULL if too big. */
 static uint8_t *read_batch(int fd, int64_t pos, const gr_batch_header *h) {
     int64_t size = gr_batch_size(h);
-    if (size > GR_MESSAGE_MAX_BYTES_DEFAULT * 64LL) return NULL;
+    if (size > GR_LOOKUP_BATCH_MAX_BYTES) return NULL;
     uint8_t *p = malloc((size_t)size);
     if (p && gr_sys_pread_all(fd, p, (size_t)size, (off_t)pos) != size) {
         free(p);
@@ -161,27 +162,65 @@ static uint8_t *read_batch(int fd, int64_t pos, const gr_batch_header *h) {
     return p;
 }
 
-/* Within the batch at pos (whose max timestamp is >= ts): the first record with timestamp >= ts
- * and offset >= min_offset. Compressed and LogAppendTime batches answer with the batch. */
-static void exact_record(int fd, int64_t pos, const gr_batch_header *h, int64_t ts, int64_t min_offset,
-                         int64_t *offset, int64_t *timestamp) {
-    *offset = h->base_offset > min_offset ? h->base_offset : min_offset;
-    *timestamp = h->max_timestamp;
-    if (gr_batch_compression(h) != GR_COMPRESSION_NONE || (h->attributes & GR_BATCH_ATTR_LOG_APPEND_TIME))
-        return;
+/* What a lookup wants from the records of one batch. */
+typedef enum record_want {
+    WANT_AT_OR_AFTER, /* the first record with timestamp >= ts and offset >= min_offset */
+    WANT_EXACTLY,     /* the first record with timestamp == ts (the max-timestamp answer) */
+} record_want;
+
+/* Looks inside the batch at pos for the record `want` asks for, decompressing a compressed batch
+ * (Kafka answers with the exact record, so clients such as the Java consumer expect it).
+ * 1 = found (*offset, *timestamp), 0 = no such record in this batch, -1 = the records could not
+ * be read (too large, corrupt data, or no memory). */
+static int find_record(int fd, int64_t pos, const gr_batch_header *h, record_want want, int64_t ts,
+                       int64_t min_offset, int64_t *offset, int64_t *timestamp) {
     uint8_t *p = read_batch(fd, pos, h);
+    if (!p) return -1;
     gr_record_iter it;
+    gr_buf plain;
+    gr_buf_init(&plain);
+    const uint8_t *records = p + GR_BATCH_HEADER_BYTES;
+    size_t records_len = (size_t)gr_batch_size(h) - GR_BATCH_HEADER_BYTES;
+    int rc = -1;
+    if (gr_batch_compression(h) != GR_COMPRESSION_NONE) {
+        if (gr_decompress(gr_batch_compression(h), records, records_len, &plain,
+                          GR_LOOKUP_DECOMPRESSED_MAX_BYTES) != 0)
+            goto out;
+        records = plain.data;
+        records_len = plain.len;
+    }
+    gr_record_iter_init_records(&it, h, records, records_len);
     gr_record rec;
-    if (p && gr_record_iter_init(&it, p, (size_t)gr_batch_size(h)) == 0) {
-        while (gr_record_iter_next(&it, &rec) == 1) {
-            if (rec.timestamp >= ts && rec.offset >= min_offset) {
-                *offset = rec.offset;
-                *timestamp = rec.timestamp;
-                break;
-            }
+    int step;
+    while ((step = gr_record_iter_next(&it, &rec)) == 1) {
+        bool hit =
+            want == WANT_EXACTLY ? rec.timestamp == ts : rec.timestamp >= ts && rec.offset >= min_offset;
+        if (hit) {
+            *offset = rec.offset;
+            *timestamp = rec.timestamp;
+            rc = 1;
+            goto out;
         }
     }
+    rc = step == 0 ? 0 : -1;
+out:
+    gr_buf_free(&plain);
     free(p);
+    return rc;
+}
+
+/* The record-level answer for the batch at pos, or, when its records cannot be read, the answer
+ * the header allows: its base offset (or min_offset inside it) and its MaxTimestamp. */
+static int batch_answer(int fd, int64_t pos, const gr_batch_header *h, record_want want, int64_t ts,
+                        int64_t min_offset, int64_t *offset, int64_t *timestamp) {
+    int rc = find_record(fd, pos, h, want, ts, min_offset, offset, timestamp);
+    if (rc >= 0) return rc;
+    GR_WARN("store",
+            "batch at offset %lld: records unreadable for a timestamp lookup; answering with the batch",
+            (long long)h->base_offset);
+    *offset = h->base_offset > min_offset ? h->base_offset : min_offset;
+    *timestamp = h->max_timestamp;
+    return 1;
 }
 
 int gr_plog_offset_for_time(gr_partition_log *l, int64_t ts, int64_t *offset, int64_t *timestamp) {
@@ -219,15 +258,19 @@ int gr_plog_offset_for_time(gr_partition_log *l, int64_t ts, int64_t *offset, in
         from_base = s->base_offset + 1;
         pthread_mutex_unlock(&l->mu);
 
+        /* Kafka's rule: the first batch whose MaxTimestamp >= ts that holds a record with
+         * timestamp >= ts at or after the log start (a batch cut by DeleteRecords may not). */
         int64_t pos;
         gr_batch_header h;
         int rc = find_batch(&v, target, &pos, &h);
-        while (rc == 1 && h.max_timestamp < ts) {
+        while (rc == 1) {
+            if (h.max_timestamp >= ts &&
+                batch_answer(v.log->fd, pos, &h, WANT_AT_OR_AFTER, ts, start, offset, timestamp))
+                break;
             pos += gr_batch_size(&h);
             rc = pos < v.size_bytes ? gr_segment_read_header(v.log->fd, pos, &h) : 0;
             if (rc == 1 && !gr_segment_header_sane(&h, pos, v.size_bytes)) rc = 0;
         }
-        if (rc == 1) exact_record(v.log->fd, pos, &h, ts, start, offset, timestamp);
         gr_file_ref_release(v.log);
         if (rc < 0) return GR_ERR_KAFKA_STORAGE_ERROR;
         if (rc == 1) return GR_ERR_NONE;
@@ -252,12 +295,23 @@ int gr_plog_max_timestamp(gr_partition_log *l, int64_t *offset, int64_t *timesta
     view_of(best, target, &v);
     pthread_mutex_unlock(&l->mu);
 
+    /* As Kafka answers: the first batch from there whose MaxTimestamp is the segment's largest
+     * timestamp, and in it the first record carrying that timestamp. */
     int64_t pos;
     gr_batch_header h;
     int rc = find_batch(&v, target, &pos, &h);
+    while (rc == 1 && h.max_timestamp != ts) {
+        pos += gr_batch_size(&h);
+        rc = pos < v.size_bytes ? gr_segment_read_header(v.log->fd, pos, &h) : 0;
+        if (rc == 1 && !gr_segment_header_sane(&h, pos, v.size_bytes)) rc = 0;
+    }
     if (rc == 1) {
-        /* The batch ending at `target` carries the max; its first record with that timestamp. */
-        exact_record(v.log->fd, pos, &h, ts, 0, offset, timestamp);
+        if (batch_answer(v.log->fd, pos, &h, WANT_EXACTLY, ts, 0, offset, timestamp) == 0) {
+            /* No record has the MaxTimestamp the producer wrote in the header (Kafka would have
+             * corrected it on append); the batch is still where the largest timestamp is. */
+            *offset = h.base_offset;
+            *timestamp = ts;
+        }
     } else if (rc == 0) {
         *offset = target;
         *timestamp = ts;

@@ -161,14 +161,14 @@ def load_known():
     for e in entries:
         for field in ("id", "match", "reason"):
             if not e.get(field):
-                problems.append("known difference %r lacks %r" % (e.get("id"), field))
+                problems.append("known_differences.json: entry %r lacks %r" % (e.get("id"), field))
         if e.get("id") in ids:
-            problems.append("known difference id %r used twice" % e["id"])
+            problems.append("known_differences.json: id %r used twice" % e["id"])
         ids.add(e.get("id"))
     doc = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
     for e in entries:
         if e.get("id") and e["id"] not in doc:
-            problems.append("known difference %r is not explained in docs/compatibility.md "
+            problems.append("known_differences.json: %r is not explained in docs/compatibility.md "
                             "(run tests/compat/run --write-matrix)" % e["id"])
     return entries, problems
 
@@ -227,6 +227,26 @@ def compare(client, scenario, kafka_line, gregor_line, kctx, gctx, known):
     return row
 
 
+def broker_problems(args):
+    """Gregor must survive the run without sanitizer complaints, whatever the results said."""
+    out = []
+    if args.gregor_pid:
+        try:
+            os.kill(args.gregor_pid, 0)
+            with open("/proc/%d/stat" % args.gregor_pid) as f:
+                if f.read().split(") ", 1)[1].startswith("Z"):
+                    raise ProcessLookupError
+        except (ProcessLookupError, OSError):
+            out.append("Gregor (pid %d) exited during the run: see %s" % (args.gregor_pid, args.gregor_log))
+    if args.gregor_log and os.path.exists(args.gregor_log):
+        with open(args.gregor_log, errors="replace") as f:
+            text = f.read()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                out.append("sanitizer report (%r) in %s" % (marker, args.gregor_log))
+    return out
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 def pretty(v):
@@ -258,6 +278,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("COMPAT_JOBS", "2")),
                     help="clients run at the same time (each runs both brokers' sides at once)")
     ap.add_argument("--out", default=str(catalog.CACHE / "last-run"), help="results and driver logs")
+    ap.add_argument("--gregor-pid", type=int, help="fail the run if this process died during it")
+    ap.add_argument("--gregor-log", help="fail the run if this log has a sanitizer report")
     args = ap.parse_args(argv)
 
     known, problems = load_known()
@@ -340,8 +362,9 @@ def main(argv=None):
     for r in rows:
         if r["status"] == "fail":
             print_failure(r)
+    problems += broker_problems(args)
     for p in problems:
-        print("\nFAIL known_differences.json: %s" % p)
+        print("\nFAIL %s" % p)
 
     result_doc = {"run_id": run_id, "date": datetime.date.today().isoformat(), "kafka": args.kafka,
                   "gregor": args.gregor, "versions": versions, "rows": rows}

@@ -8,8 +8,9 @@ may not have reached the broker), and right after the broker answered a Produce 
 answer the proxy throws away (the batch is stored, but the producer does not know). The producer
 then resends the batches it has no answer for, with the same producer id and sequence numbers;
 the broker must append the ones it never got and recognise the ones it already has
-(DUPLICATE_SEQUENCE_NUMBER or the original offsets), never writing a batch twice or out of order. Each record carries its partition's sequence number, so reading the partitions
-back shows any loss, duplicate or reordering.
+(DUPLICATE_SEQUENCE_NUMBER or the original offsets), never writing a batch twice or out of
+order. Each record carries its partition's sequence number, so reading the partitions back
+shows any loss, duplicate or reordering.
 
 The proxy rewrites broker addresses in Metadata responses to its own, so the client keeps going
 through it after bootstrapping; this runs unchanged against Apache Kafka (GREGOR_TEST_BOOTSTRAP).

@@ -5,7 +5,8 @@
  * Batches are built with the real builder (proto/record_batch.h), then
  * optionally marked "compressed" (the codec bits set and the CRC redone
  * without compressing anything), which is enough for code that only reads
- * headers.
+ * headers. test_make_batch_ts builds really compressed batches with chosen
+ * record timestamps, for code that looks at the records.
  */
 #ifndef GREGOR_TESTS_STORE_TEST_UTIL_H
 #define GREGOR_TESTS_STORE_TEST_UTIL_H
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "proto/compression.h"
 #include "proto/record_batch.h"
 #include "test_check.h"
 
@@ -65,6 +67,52 @@ static inline size_t test_make_batch(gr_buf *out, const test_batch_opts *o) {
         p[GR_BATCH_OFF_CRC + 2] = (uint8_t)(crc >> 8);
         p[GR_BATCH_OFF_CRC + 3] = (uint8_t)crc;
     }
+    return size;
+}
+
+/* Appends one batch of n records (key "k<i>", value "v<i>") with the given timestamps; with a codec,
+ * its records section is really compressed. Returns the batch size, 0 on failure. */
+static inline size_t test_make_batch_ts(gr_buf *out, const int64_t *timestamps, int n, int codec) {
+    gr_batch_builder_opts bo;
+    gr_batch_builder_opts_init(&bo);
+    gr_buf plain;
+    gr_buf_init(&plain);
+    gr_batch_builder b;
+    gr_batch_builder_begin(&b, &plain, &bo);
+    for (int i = 0; i < n; i++) {
+        char key[16], value[16];
+        int klen = snprintf(key, sizeof key, "k%d", i), vlen = snprintf(value, sizeof value, "v%d", i);
+        gr_bytes k = {(const uint8_t *)key, klen}, v = {(const uint8_t *)value, vlen};
+        gr_batch_builder_add(&b, timestamps[i], k, v, NULL, 0);
+    }
+    size_t size = gr_batch_builder_finish(&b);
+    if (size > 0 && codec != GR_COMPRESSION_NONE) {
+        gr_buf z;
+        gr_buf_init(&z);
+        gr_buf_put(&z, plain.data, GR_BATCH_HEADER_BYTES);
+        if (gr_compress(codec, plain.data + GR_BATCH_HEADER_BYTES, size - GR_BATCH_HEADER_BYTES, &z) != 0) {
+            size = 0;
+        } else {
+            uint8_t *p = z.data;
+            uint32_t length = (uint32_t)(z.len - GR_BATCH_LOG_OVERHEAD_BYTES);
+            p[GR_BATCH_OFF_LENGTH] = (uint8_t)(length >> 24);
+            p[GR_BATCH_OFF_LENGTH + 1] = (uint8_t)(length >> 16);
+            p[GR_BATCH_OFF_LENGTH + 2] = (uint8_t)(length >> 8);
+            p[GR_BATCH_OFF_LENGTH + 3] = (uint8_t)length;
+            p[GR_BATCH_OFF_ATTRIBUTES + 1] = (uint8_t)((p[GR_BATCH_OFF_ATTRIBUTES + 1] & ~7) | codec);
+            uint32_t crc = gr_batch_compute_crc(p, z.len);
+            p[GR_BATCH_OFF_CRC] = (uint8_t)(crc >> 24);
+            p[GR_BATCH_OFF_CRC + 1] = (uint8_t)(crc >> 16);
+            p[GR_BATCH_OFF_CRC + 2] = (uint8_t)(crc >> 8);
+            p[GR_BATCH_OFF_CRC + 3] = (uint8_t)crc;
+            size = z.len;
+            gr_buf_put(out, z.data, z.len);
+        }
+        gr_buf_free(&z);
+    } else if (size > 0) {
+        gr_buf_put(out, plain.data, size);
+    }
+    gr_buf_free(&plain);
     return size;
 }
 

@@ -2,6 +2,7 @@
 #include "store_test_util.h"
 
 #include "base/crc32c.h"
+#include "proto/errors.h"
 
 static void put32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24);
@@ -202,6 +203,117 @@ static void test_crc_reference(void) {
     gr_buf_free(&b);
 }
 
+/* Records of a compressed batch, decompressed by the caller, iterate like an uncompressed batch's. */
+static void test_iterate_decompressed(void) {
+    static const int codecs[] = {GR_COMPRESSION_GZIP, GR_COMPRESSION_SNAPPY, GR_COMPRESSION_LZ4,
+                                 GR_COMPRESSION_ZSTD};
+    const int64_t ts[] = {700, 705, 702, 709};
+    for (size_t ci = 0; ci < sizeof codecs / sizeof codecs[0]; ci++) {
+        gr_buf b;
+        gr_buf_init(&b);
+        size_t size = test_make_batch_ts(&b, ts, 4, codecs[ci]);
+        CHECK(size > 0);
+        gr_batch_set_base_offset(b.data, 100);
+        gr_batch_header h;
+        CHECK_EQ_INT(gr_batch_validate(b.data, size, &h), GR_BATCH_OK);
+        CHECK_EQ_INT(gr_batch_compression(&h), codecs[ci]);
+        gr_record_iter it;
+        CHECK_EQ_INT(gr_record_iter_init(&it, b.data, size), -1); /* compressed: not by itself */
+        gr_buf plain;
+        gr_buf_init(&plain);
+        CHECK_EQ_INT(gr_decompress(codecs[ci], b.data + GR_BATCH_HEADER_BYTES, size - GR_BATCH_HEADER_BYTES,
+                                   &plain, 1 << 20),
+                     0);
+        gr_record_iter_init_records(&it, &h, plain.data, plain.len);
+        gr_record rec;
+        for (int i = 0; i < 4; i++) {
+            CHECK_EQ_INT(gr_record_iter_next(&it, &rec), 1);
+            CHECK_EQ_INT(rec.offset, 100 + i);
+            CHECK_EQ_INT(rec.timestamp, ts[i]);
+            char want[8];
+            int n = snprintf(want, sizeof want, "v%d", i);
+            CHECK(rec.value.len == n && memcmp(rec.value.ptr, want, (size_t)n) == 0);
+        }
+        CHECK_EQ_INT(gr_record_iter_next(&it, &rec), 0);
+        /* A LogAppendTime batch: every record carries MaxTimestamp. */
+        h.attributes |= GR_BATCH_ATTR_LOG_APPEND_TIME;
+        h.max_timestamp = 123456;
+        gr_record_iter_init_records(&it, &h, plain.data, plain.len);
+        CHECK_EQ_INT(gr_record_iter_next(&it, &rec), 1);
+        CHECK_EQ_INT(rec.timestamp, 123456);
+        /* Cut short: malformed, never past the end. */
+        gr_record_iter_init_records(&it, &h, plain.data, plain.len - 3);
+        int rc, steps = 0;
+        while ((rc = gr_record_iter_next(&it, &rec)) == 1 && steps < 10) steps++;
+        CHECK_EQ_INT(rc, -1);
+        gr_buf_free(&plain);
+        gr_buf_free(&b);
+    }
+}
+
+static int16_t produce_check(int16_t version, const gr_buf *b, size_t len, size_t *first) {
+    const char *why;
+    int16_t err = gr_produce_records_check(version, b->data, len, first, &why);
+    CHECK(err == GR_ERR_NONE ? why == NULL : why != NULL);
+    return err;
+}
+
+/* Produce v3+ framing, as Apache Kafka answers each case (Errors by code). */
+static void test_produce_records_check(void) {
+    gr_buf b;
+    gr_buf_init(&b);
+    test_batch_opts o = test_opts(2, 1000);
+    size_t one = test_make_batch(&b, &o);
+    size_t first;
+    CHECK_EQ_INT(produce_check(3, &b, one, &first), GR_ERR_NONE);
+    CHECK_EQ_INT(first, one);
+    /* No whole batch: nothing, a torn batch, fewer bytes than a Length. */
+    CHECK_EQ_INT(produce_check(3, &b, 0, &first), GR_ERR_INVALID_RECORD);
+    CHECK_EQ_INT(gr_produce_records_check(3, NULL, 0, &first, &(const char *){NULL}), GR_ERR_INVALID_RECORD);
+    CHECK_EQ_INT(produce_check(3, &b, one - 3, &first), GR_ERR_INVALID_RECORD);
+    CHECK_EQ_INT(produce_check(3, &b, 5, &first), GR_ERR_INVALID_RECORD);
+    CHECK_EQ_INT(produce_check(3, &b, 17, &first), GR_ERR_INVALID_RECORD);
+
+    /* A second whole batch, valid or not: INVALID_RECORD, whatever the version. */
+    size_t two = one + test_make_batch(&b, &o);
+    for (int16_t v = 3; v <= 11; v++) CHECK_EQ_INT(produce_check(v, &b, two, &first), GR_ERR_INVALID_RECORD);
+    b.data[one + GR_BATCH_OFF_CRC] ^= 1; /* the second batch's CRC is not looked at */
+    CHECK_EQ_INT(produce_check(9, &b, two, &first), GR_ERR_INVALID_RECORD);
+    b.data[one + GR_BATCH_OFF_MAGIC] = 1; /* an old-format second batch is still a batch */
+    CHECK_EQ_INT(produce_check(9, &b, two, &first), GR_ERR_INVALID_RECORD);
+    b.data[one + GR_BATCH_OFF_MAGIC] = 7; /* an unknown magic is corrupt */
+    CHECK_EQ_INT(produce_check(9, &b, two, &first), GR_ERR_CORRUPT_MESSAGE);
+    b.data[one + GR_BATCH_OFF_MAGIC] = 2;
+    put32(b.data + one + GR_BATCH_OFF_LENGTH, 5); /* Length below any record: corrupt */
+    CHECK_EQ_INT(produce_check(9, &b, two, &first), GR_ERR_CORRUPT_MESSAGE);
+
+    /* Trailing bytes that are no whole batch are not a second batch: the first alone is taken. */
+    size_t partial[] = {5, 12, 20};
+    b.len = one;
+    test_make_batch(&b, &o);
+    for (size_t i = 0; i < sizeof partial / sizeof partial[0]; i++) {
+        CHECK_EQ_INT(produce_check(9, &b, one + partial[i], &first), GR_ERR_NONE);
+        CHECK_EQ_INT(first, one);
+    }
+
+    /* The first batch: magic 0/1 is an invalid record, an unknown one or a tiny Length corrupt. */
+    b.data[GR_BATCH_OFF_MAGIC] = 1;
+    CHECK_EQ_INT(produce_check(9, &b, one, &first), GR_ERR_INVALID_RECORD);
+    b.data[GR_BATCH_OFF_MAGIC] = 7;
+    CHECK_EQ_INT(produce_check(9, &b, one, &first), GR_ERR_CORRUPT_MESSAGE);
+    b.data[GR_BATCH_OFF_MAGIC] = 2;
+    put32(b.data + GR_BATCH_OFF_LENGTH, 13);
+    CHECK_EQ_INT(produce_check(9, &b, one, &first), GR_ERR_CORRUPT_MESSAGE);
+    put32(b.data + GR_BATCH_OFF_LENGTH, (uint32_t)(one - GR_BATCH_LOG_OVERHEAD_BYTES));
+
+    /* zstd before Produce v7. */
+    b.data[GR_BATCH_OFF_ATTRIBUTES + 1] |= GR_COMPRESSION_ZSTD;
+    CHECK_EQ_INT(produce_check(3, &b, one, &first), GR_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+    CHECK_EQ_INT(produce_check(6, &b, one, &first), GR_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+    CHECK_EQ_INT(produce_check(7, &b, one, &first), GR_ERR_NONE);
+    gr_buf_free(&b);
+}
+
 int main(void) {
     test_valid_batch();
     test_rewrites();
@@ -209,6 +321,8 @@ int main(void) {
     test_sequences();
     test_headers_and_nulls();
     test_crc_reference();
+    test_iterate_decompressed();
+    test_produce_records_check();
     if (test_failures) fprintf(stderr, "test_record_batch: %d failure(s)\n", test_failures);
     return test_failures != 0;
 }

@@ -96,6 +96,11 @@ static void test_group_commit(void) {
         pthread_join(th[i], NULL);
         CHECK_EQ_INT(wk[i].failures, 0);
     }
+    gr_flusher_stats st;
+    gr_flusher_get_stats(f, &st);
+    CHECK_EQ_INT(st.requests, THREADS * APPENDS_PER_THREAD);
+    CHECK(st.log_syncs >= 1 && st.log_syncs <= st.requests);
+    CHECK(st.rounds >= 1 && st.rounds <= st.log_syncs);
     gr_flusher_stop(f);
     gr_sysio_reset();
     CHECK_EQ_INT(atomic_load(&done_count), THREADS * APPENDS_PER_THREAD);
@@ -193,11 +198,105 @@ static void test_close_with_pending_flush(void) {
     test_rm_rf(dir);
 }
 
+/* acks=all from many connections at once: while one sync runs, every waiter that arrives queues,
+ * and the next round serves them all with one sync of the partition. The first sync is held at a
+ * gate until all waiters have queued, so the grouping does not depend on timing. */
+#define WAITERS 32
+
+typedef struct waiter_thread {
+    gr_flusher *f;
+    gr_partition_log *l;
+    int error;
+} waiter_thread;
+
+static atomic_int queued;
+static atomic_int inside_sync;
+static pthread_mutex_t first_gate = PTHREAD_MUTEX_INITIALIZER;
+
+static int first_gated_fdatasync(int fd) {
+    atomic_fetch_add(&sync_calls, 1);
+    atomic_store(&inside_sync, 1);
+    pthread_mutex_lock(&first_gate);
+    pthread_mutex_unlock(&first_gate);
+    return fdatasync(fd);
+}
+
+static void *append_and_wait(void *arg) {
+    waiter_thread *wt = arg;
+    gr_buf b;
+    gr_buf_init(&b);
+    test_batch_opts o = test_opts(1, 5);
+    test_make_batch(&b, &o);
+    gr_append_result r;
+    gr_plog_append(wt->l, b.data, b.len, 0, &r);
+    wt->error = r.error;
+    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    gr_flusher_request(wt->f, wt->l, on_done, &w);
+    atomic_fetch_add(&queued, 1);
+    pthread_mutex_lock(&w.mu);
+    while (!w.done) pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    if (w.error) wt->error = w.error;
+    gr_buf_free(&b);
+    return NULL;
+}
+
+static void test_concurrent_waiters_share_a_sync(void) {
+    char *dir = test_tmpdir();
+    gr_log_config c;
+    gr_log_config_defaults(&c);
+    gr_partition_log *l;
+    CHECK_EQ_INT(gr_plog_open(dir, &c, &l), GR_ERR_NONE);
+    atomic_store(&sync_calls, 0);
+    atomic_store(&queued, 0);
+    atomic_store(&inside_sync, 0);
+    atomic_store(&done_count, 0);
+    gr_sys.fdatasync = first_gated_fdatasync;
+    pthread_mutex_lock(&first_gate);
+    gr_flusher *f = gr_flusher_start();
+    CHECK(f != NULL);
+
+    /* The first waiter starts a round, which stops at the gate inside its sync. */
+    pthread_t th[WAITERS];
+    waiter_thread wt[WAITERS];
+    wt[0] = (waiter_thread){f, l, 0};
+    pthread_create(&th[0], NULL, append_and_wait, &wt[0]);
+    for (int i = 0; i < 5000 && !atomic_load(&inside_sync); i++) usleep(1000);
+    CHECK(atomic_load(&inside_sync));
+    /* The others append and queue concurrently meanwhile. */
+    for (int i = 1; i < WAITERS; i++) {
+        wt[i] = (waiter_thread){f, l, 0};
+        pthread_create(&th[i], NULL, append_and_wait, &wt[i]);
+    }
+    for (int i = 0; i < 5000 && atomic_load(&queued) < WAITERS; i++) usleep(1000);
+    CHECK_EQ_INT(atomic_load(&queued), WAITERS);
+    pthread_mutex_unlock(&first_gate);
+    for (int i = 0; i < WAITERS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(wt[i].error, 0);
+    }
+    gr_flusher_stats st;
+    gr_flusher_get_stats(f, &st);
+    CHECK_EQ_INT(st.requests, WAITERS);
+    /* The first waiter's round, then one for all the others: two syncs of the partition. */
+    CHECK_EQ_INT(st.rounds, 2);
+    CHECK_EQ_INT(st.log_syncs, 2);
+    /* Real fdatasync calls: per sync the .log, maybe index files and the directory. */
+    CHECK(atomic_load(&sync_calls) < WAITERS / 4);
+    gr_flusher_stop(f);
+    gr_sysio_reset();
+    CHECK_EQ_INT(atomic_load(&done_count), WAITERS);
+    CHECK_EQ_INT(gr_plog_end_offset(l), WAITERS);
+    gr_plog_close(l);
+    test_rm_rf(dir);
+}
+
 int main(void) {
     gr_log_set_level(GR_LOG_WARN);
     test_group_commit();
     test_stop_drains_and_shares();
     test_close_with_pending_flush();
+    test_concurrent_waiters_share_a_sync();
     if (test_failures) fprintf(stderr, "test_store_flusher: %d failure(s)\n", test_failures);
     return test_failures != 0;
 }

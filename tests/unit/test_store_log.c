@@ -6,6 +6,7 @@
 
 #include "proto/errors.h"
 #include "store/partition_log.h"
+#include "base/limits.h"
 #include "store/sysio.h"
 
 static gr_log_config small_config(void) {
@@ -444,7 +445,7 @@ static void test_timestamp_lookups(void) {
     CHECK_EQ_INT(off, 77);
     CHECK_EQ_INT(ts, 9002);
 
-    /* Compressed batches answer with the batch (no decompression). */
+    /* A batch marked compressed whose records do not decompress answers with the batch. */
     gr_buf b;
     gr_buf_init(&b);
     test_batch_opts o = test_opts(3, 20000);
@@ -471,6 +472,105 @@ static void test_timestamp_lookups(void) {
     CHECK_EQ_INT(off, 75);
     CHECK_EQ_INT(gr_plog_max_timestamp(l, &off, &ts), 0);
     CHECK_EQ_INT(off, 90);
+    gr_plog_close(l);
+    test_rm_rf(dir);
+}
+
+/* Appends one batch with these record timestamps (really compressed when codec is set). */
+static gr_append_result append_ts(gr_partition_log *l, const int64_t *ts, int n, int codec) {
+    gr_buf b;
+    gr_buf_init(&b);
+    CHECK(test_make_batch_ts(&b, ts, n, codec) > 0);
+    gr_append_result r = append_raw(l, b.data, b.len);
+    gr_buf_free(&b);
+    return r;
+}
+
+static void check_lookup(gr_partition_log *l, int64_t query, int64_t want_offset, int64_t want_ts,
+                         int codec) {
+    int64_t off, ts;
+    int rc = query == GR_LIST_OFFSETS_MAX_TIMESTAMP ? gr_plog_max_timestamp(l, &off, &ts)
+                                                    : gr_plog_offset_for_time(l, query, &off, &ts);
+    CHECK_EQ_INT(rc, 0);
+    if (off != want_offset || ts != want_ts) {
+        test_failures++;
+        fprintf(stderr, "codec %d, lookup %lld: got offset %lld ts %lld, expected offset %lld ts %lld\n",
+                codec, (long long)query, (long long)off, (long long)ts, (long long)want_offset,
+                (long long)want_ts);
+    }
+}
+
+/* Timestamp lookups see the single records of compressed batches, as Kafka's do. */
+static void test_compressed_timestamp_lookups(void) {
+    static const int codecs[] = {GR_COMPRESSION_GZIP, GR_COMPRESSION_SNAPPY, GR_COMPRESSION_LZ4,
+                                 GR_COMPRESSION_ZSTD};
+    for (size_t ci = 0; ci < sizeof codecs / sizeof codecs[0]; ci++) {
+        int codec = codecs[ci];
+        char *dir = test_tmpdir();
+        gr_log_config c = small_config();
+        gr_partition_log *l;
+        CHECK_EQ_INT(gr_plog_open(dir, &c, &l), GR_ERR_NONE);
+        const int64_t plain[] = {1000, 1001, 1002};                   /* offsets 0..2 */
+        const int64_t mixed[] = {2000, 2005, 2003, 2010, 2010, 2007}; /* offsets 3..8, out of order */
+        const int64_t peak[] = {3000, 3009, 3001, 3009, 3002};        /* offsets 9..13, the max twice */
+        CHECK_EQ_INT(append_ts(l, plain, 3, GR_COMPRESSION_NONE).error, GR_ERR_NONE);
+        CHECK_EQ_INT(append_ts(l, mixed, 6, codec).error, GR_ERR_NONE);
+        CHECK_EQ_INT(append_ts(l, peak, 5, codec).error, GR_ERR_NONE);
+        for (int round = 0; round < 2; round++) { /* the same after a reopen */
+            check_lookup(l, 1001, 1, 1001, codec);
+            check_lookup(l, 1003, 3, 2000, codec);
+            check_lookup(l, 2004, 4, 2005, codec); /* inside a compressed batch */
+            check_lookup(l, 2006, 6, 2010, codec); /* the first record at or after, not the next in time */
+            check_lookup(l, 2010, 6, 2010, codec);
+            check_lookup(l, 3002, 10, 3009, codec);
+            check_lookup(l, 3009, 10, 3009, codec);
+            check_lookup(l, 3010, -1, -1, codec);
+            /* -3: the first record with the largest timestamp. */
+            check_lookup(l, GR_LIST_OFFSETS_MAX_TIMESTAMP, 10, 3009, codec);
+            gr_plog_close(l);
+            CHECK_EQ_INT(gr_plog_open(dir, &c, &l), GR_ERR_NONE);
+        }
+        /* The log start inside a compressed batch: records before it do not count, and a batch
+         * with nothing left at or after the timestamp passes the question to the next one. */
+        CHECK_EQ_INT(gr_plog_delete_records(l, 5), GR_ERR_NONE);
+        check_lookup(l, 2001, 5, 2003, codec);
+        check_lookup(l, 2004, 6, 2010, codec);
+        CHECK_EQ_INT(gr_plog_delete_records(l, 8), GR_ERR_NONE);
+        check_lookup(l, 2008, 9, 3000, codec);
+        check_lookup(l, 2001, 8, 2007, codec);
+        gr_plog_close(l);
+        test_rm_rf(dir);
+    }
+}
+
+/* A compressed batch that would decompress beyond the lookup limit is answered from its header. */
+static void test_lookup_decompression_limit(void) {
+    char *dir = test_tmpdir();
+    gr_log_config c = small_config();
+    c.max_message_bytes = 8 * 1024 * 1024;
+    gr_partition_log *l;
+    CHECK_EQ_INT(gr_plog_open(dir, &c, &l), GR_ERR_NONE);
+    const int64_t before[] = {100, 101};
+    CHECK_EQ_INT(append_ts(l, before, 2, GR_COMPRESSION_NONE).error, GR_ERR_NONE);
+    /* Header of a one-record batch, then zeros far beyond the limit, compressed. */
+    gr_buf b;
+    gr_buf_init(&b);
+    const int64_t one[] = {500};
+    CHECK(test_make_batch_ts(&b, one, 1, GR_COMPRESSION_NONE) > 0);
+    size_t zeros_len = (size_t)GR_LOOKUP_DECOMPRESSED_MAX_BYTES + 1024;
+    uint8_t *zeros = calloc(1, zeros_len);
+    CHECK(zeros != NULL);
+    b.len = GR_BATCH_HEADER_BYTES;
+    CHECK_EQ_INT(gr_compress(GR_COMPRESSION_ZSTD, zeros, zeros_len, &b), 0);
+    free(zeros);
+    put32(b.data + GR_BATCH_OFF_LENGTH, (uint32_t)(b.len - GR_BATCH_LOG_OVERHEAD_BYTES));
+    b.data[GR_BATCH_OFF_ATTRIBUTES + 1] |= GR_COMPRESSION_ZSTD;
+    recrc(b.data, b.len);
+    CHECK(b.len < (size_t)c.max_message_bytes);
+    CHECK_EQ_INT(append_raw(l, b.data, b.len).error, GR_ERR_NONE);
+    gr_buf_free(&b);
+    check_lookup(l, 400, 2, 500, GR_COMPRESSION_ZSTD);
+    check_lookup(l, GR_LIST_OFFSETS_MAX_TIMESTAMP, 2, 500, GR_COMPRESSION_ZSTD);
     gr_plog_close(l);
     test_rm_rf(dir);
 }
@@ -659,6 +759,8 @@ int main(void) {
     test_bad_input();
     test_log_append_time();
     test_timestamp_lookups();
+    test_compressed_timestamp_lookups();
+    test_lookup_decompression_limit();
     test_write_failure();
     test_sync_failure();
     test_retention();
