@@ -72,7 +72,12 @@ static void fetch_reply(gr_request *req) {
     /* Files to release once the response holds its own references. */
     int refs_cap = 0, refs_n = 0;
     for (int32_t t = 0; t < in->topics.count; t++) refs_cap += in->topics.items[t].partitions.count;
-    gr_file_ref **refs = gr_request_alloc(req, (size_t)(refs_cap + 1) * sizeof *refs);
+    /* Not in the arena: the arena goes with the request when the reply is queued. */
+    gr_file_ref **refs = malloc((size_t)(refs_cap + 1) * sizeof *refs);
+    if (!refs) {
+        gr_request_close(req);
+        return;
+    }
 
     for (int32_t t = 0; t < in->topics.count; t++) {
         const gr_fetch_request_fetch_topic *ft = &in->topics.items[t];
@@ -128,6 +133,7 @@ static void fetch_reply(gr_request *req) {
     }
     gr_request_reply(req, out); /* the encoded frame took its own file references */
     for (int i = 0; i < refs_n; i++) gr_file_ref_release(refs[i]);
+    free(refs);
 }
 
 static bool fetch_ready(gr_waiter *w) {
