@@ -1,13 +1,46 @@
 /* compression.c: the four codecs of record batches (see compression.h). */
 #include "proto/compression.h"
 
+#include <dlfcn.h>
 #include <lz4frame.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #define CHUNK_BYTES (64 * 1024)
+
+/*
+ * libsnappy is C++ and would bring libstdc++ into every broker's memory at start-up, for a
+ * codec the broker only looks inside on rare paths; it is loaded the first time it is needed.
+ */
+#define SNAPPY_LIBRARY "libsnappy.so.1"
+
+static struct {
+    snappy_status (*uncompressed_length)(const char *, size_t, size_t *);
+    snappy_status (*uncompress)(const char *, size_t, char *, size_t *);
+    snappy_status (*compress)(const char *, size_t, char *, size_t *);
+    size_t (*max_compressed_length)(size_t);
+    int loaded;
+} snappy_lib;
+static pthread_once_t snappy_once = PTHREAD_ONCE_INIT;
+
+static void snappy_load(void) {
+    void *h = dlopen(SNAPPY_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return;
+    *(void **)&snappy_lib.uncompressed_length = dlsym(h, "snappy_uncompressed_length");
+    *(void **)&snappy_lib.uncompress = dlsym(h, "snappy_uncompress");
+    *(void **)&snappy_lib.compress = dlsym(h, "snappy_compress");
+    *(void **)&snappy_lib.max_compressed_length = dlsym(h, "snappy_max_compressed_length");
+    snappy_lib.loaded = snappy_lib.uncompressed_length && snappy_lib.uncompress && snappy_lib.compress &&
+                        snappy_lib.max_compressed_length;
+}
+
+static int snappy_ready(void) {
+    pthread_once(&snappy_once, snappy_load);
+    return snappy_lib.loaded;
+}
 
 static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 
@@ -36,9 +69,9 @@ static int gzip_inflate(const uint8_t *in, size_t len, gr_buf *out, size_t max_o
 
 static int snappy_block(const uint8_t *in, size_t len, gr_buf *out, size_t *produced, size_t max_out) {
     size_t n;
-    if (snappy_uncompressed_length((const char *)in, len, &n) != SNAPPY_OK) return -1;
+    if (!snappy_ready() || snappy_lib.uncompressed_length((const char *)in, len, &n) != SNAPPY_OK) return -1;
     if (*produced + n > max_out || !gr_buf_reserve(out, n + 1)) return -1;
-    if (snappy_uncompress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
+    if (snappy_lib.uncompress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
     out->len += n;
     *produced += n;
     return 0;
@@ -141,9 +174,10 @@ int gr_compress(int codec, const uint8_t *in, size_t len, gr_buf *out) {
         return rc == Z_STREAM_END ? 0 : -1;
     }
     case GR_CODEC_SNAPPY: {
-        size_t n = snappy_max_compressed_length(len);
+        if (!snappy_ready()) return -1;
+        size_t n = snappy_lib.max_compressed_length(len);
         if (!gr_buf_reserve(out, n)) return -1;
-        if (snappy_compress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
+        if (snappy_lib.compress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
         out->len += n;
         return 0;
     }
