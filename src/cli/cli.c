@@ -1,5 +1,6 @@
 /* cli.c: picks the tool named on the command line, and sub-commands within a tool. */
 #include "cli/cli.h"
+#include "cli/rdkafka_loader.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -26,8 +27,15 @@ static const gr_tool tools[] = {
 
 int gr_cli_main(int argc, char **argv) {
     if (argc < 1) return GR_CLI_UNKNOWN_TOOL;
-    for (const gr_tool *t = tools; t->name; t++)
-        if (!strcmp(t->name, argv[0])) return t->fn(argc - 1, argv + 1);
+    for (const gr_tool *t = tools; t->name; t++) {
+        if (strcmp(t->name, argv[0]) != 0) continue;
+        char err[512];
+        if (gr_rdkafka_load(err, sizeof err) != 0) {
+            fprintf(stderr, "gregor %s: %s\n", t->name, err);
+            return GR_EXIT_FAILED;
+        }
+        return t->fn(argc - 1, argv + 1);
+    }
     return GR_CLI_UNKNOWN_TOOL;
 }
 

@@ -106,6 +106,15 @@ int gr_client_metadata(gr_client *c, const rd_kafka_metadata_t **out) {
     return GR_EXIT_UNREACHABLE;
 }
 
+int gr_client_connect(gr_client *c, const gr_cli_common *common) {
+    int rc = gr_client_open(c, common, RD_KAFKA_PRODUCER, NULL, NULL, NULL);
+    if (rc) return rc;
+    const rd_kafka_metadata_t *md;
+    rc = gr_client_metadata(c, &md);
+    if (!rc) rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
 const rd_kafka_metadata_topic_t *gr_metadata_topic(const rd_kafka_metadata_t *md, const char *name) {
     for (int i = 0; i < md->topic_cnt; i++)
         if (!strcmp(md->topics[i].topic, name)) return &md->topics[i];

@@ -43,6 +43,9 @@ int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t ty
                    const char *const *defaults, void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud);
 void gr_client_close(gr_client *c);
 
+/* Opens an admin-style handle and checks the cluster answers; returns an exit code. */
+int gr_client_connect(gr_client *c, const gr_cli_common *common);
+
 /*
  * Fetches metadata for all topics (never auto-creates), retrying until --request-timeout-ms.
  * On failure prints "cannot reach the cluster ..." and returns GR_EXIT_UNREACHABLE.

@@ -22,6 +22,7 @@ int gr_tool_topic(int argc, char **argv);
 int gr_tool_produce(int argc, char **argv);
 int gr_tool_consume(int argc, char **argv);
 int gr_tool_group(int argc, char **argv);
+int gr_tool_group_reset(int argc, char **argv);
 int gr_tool_config(int argc, char **argv);
 int gr_tool_cluster(int argc, char **argv);
 int gr_tool_perf(int argc, char **argv);
