@@ -227,7 +227,7 @@ static int plan_offsets(gr_client *c, const reset_opts *o, rd_kafka_topic_partit
 }
 
 static void print_plan(const gr_cli_common *common, const char *group,
-                       const rd_kafka_topic_partition_list_t *plan, bool executed) {
+                       const rd_kafka_topic_partition_list_t *plan, bool executed, bool dry_run) {
     if (common->json) {
         gr_json j;
         gr_json_init(&j, stdout);
@@ -259,7 +259,7 @@ static void print_plan(const gr_cli_common *common, const char *group,
     }
     gr_table_print(&t, stdout);
     gr_table_free(&t);
-    if (!executed) fprintf(stderr, "Dry run: nothing changed. Add --execute to commit these offsets.\n");
+    if (dry_run) fprintf(stderr, "Dry run: nothing changed. Add --execute to commit these offsets.\n");
 }
 
 int gr_tool_group_reset(int argc, char **argv) {
@@ -327,7 +327,7 @@ int gr_tool_group_reset(int argc, char **argv) {
     rd_kafka_topic_partition_list_sort(plan, NULL, NULL);
     if ((rc = plan_offsets(&c, &o, plan, committed))) goto out;
     if (o.execute) rc = gr_group_alter_offsets(&c, group, plan);
-    print_plan(&common, group, plan, o.execute && rc == 0);
+    print_plan(&common, group, plan, o.execute && rc == 0, !o.execute);
 out:
     if (md) rd_kafka_metadata_destroy(md);
     if (plan) rd_kafka_topic_partition_list_destroy(plan);

@@ -1,4 +1,6 @@
-"""Consumer groups rebalancing with real librdkafka consumers (confluent-kafka).
+"""Consumer groups rebalancing with real librdkafka consumers (confluent-kafka), with the
+classic protocol (eager "range" and "cooperative-sticky" assignment by the group leader) and
+the KIP-848 protocol (group.protocol=consumer, assignment by the broker).
 
 Members run as separate processes (this file run as a script), so one can be killed with
 SIGKILL like a crashed consumer. Each member prints JSON lines: its assignment whenever it
@@ -27,8 +29,11 @@ import helpers
 PARTITIONS = 4
 SESSION_TIMEOUT_MS = 6000  # group.min.session.timeout.ms: the smallest a broker accepts by default
 STABLE_TIMEOUT_S = 60.0
-MEMBER_MAX_RUNTIME_S = 240.0
+MEMBER_MAX_RUNTIME_S = 280.0
 PRODUCE_INTERVAL_S = 0.02
+KIP848 = "consumer-protocol"
+# A crashed KIP-848 member is noticed after the broker's session timeout (45 s by default).
+KIP848_CRASH_TIMEOUT_S = 120.0
 
 
 # ---- the member process ---------------------------------------------------------------------
@@ -40,15 +45,18 @@ def member_main(bootstrap, group, topic, strategy):
         sys.stdout.write(json.dumps(event) + "\n")
         sys.stdout.flush()
 
-    c = Consumer({
+    conf = {
         "bootstrap.servers": bootstrap,
         "group.id": group,
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
-        "session.timeout.ms": SESSION_TIMEOUT_MS,
-        "heartbeat.interval.ms": 500,
-        "partition.assignment.strategy": strategy,
-    })
+    }
+    if strategy == KIP848:
+        conf["group.protocol"] = "consumer"  # the broker assigns; sessions are the broker's setting
+    else:
+        conf.update({"session.timeout.ms": SESSION_TIMEOUT_MS, "heartbeat.interval.ms": 500,
+                     "partition.assignment.strategy": strategy})
+    c = Consumer(conf)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     c.subscribe([topic])
@@ -164,7 +172,7 @@ def stable_split(members):
     return (all(m.assignment for m in members) and sorted(owned) == list(range(PARTITIONS)))
 
 
-@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky", KIP848])
 def test_members_share_partitions_and_survive_a_crash(broker, unique_topic, strategy):
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -189,7 +197,8 @@ def test_members_share_partitions_and_survive_a_crash(broker, unique_topic, stra
         # A crash: the broker notices when c's session runs out and gives its partitions away.
         lost = list(c.assignment)
         c.kill()
-        helpers.wait_until(lambda: stable_split([a, b]), STABLE_TIMEOUT_S, what="c's partitions moving on")
+        crash_timeout = KIP848_CRASH_TIMEOUT_S if strategy == KIP848 else STABLE_TIMEOUT_S
+        helpers.wait_until(lambda: stable_split([a, b]), crash_timeout, what="c's partitions moving on")
         assert set(lost) <= set(a.assignment) | set(b.assignment)
 
         sent = producer.stop()

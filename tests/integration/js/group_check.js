@@ -49,6 +49,7 @@ async function main() {
   while (!(seen.size >= RECORDS && split())) {
     await new Promise((r) => setTimeout(r, 100));
   }
+  const splitSeen = { a: assignments.a, b: assignments.b }; // before leaving changes it again
   for (const c of consumers) await c.disconnect(); // commits what was processed, then leaves
   const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
   const committed = offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0);
@@ -57,7 +58,7 @@ async function main() {
   await admin.disconnect();
   const result = {
     ok: committed === RECORDS && seen.size === RECORDS,
-    seen: seen.size, committed, assignments,
+    seen: seen.size, committed, assignments: splitSeen,
     state: described.groups[0].state,
     listed: groups.groups.some((g) => g.groupId === groupId),
   };
