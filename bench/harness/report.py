@@ -201,6 +201,8 @@ def render(data):
         f"{plan['latency_records']} at {plan['latency_rate_per_s']}/s per latency row, {plan['consume_records']} "
         f"per consume row x {plan['consume_reps']}, {plan['e2e_count']} end-to-end round trips; medians shown.",
     ]
+    if data["facts"].get("kafka_failed"):
+        lines.append(f"- Apache Kafka did not start, its columns are empty: {data['facts']['kafka_failed']}")
     if data.get("failed"):
         lines.append(f"- The run stopped early: {data['failed']}")
     lines += ["", "Summary (MB = MiB; ceiling = the do-nothing sink, or the disk's fdatasync bandwidth for acks=all):",
@@ -216,3 +218,11 @@ def render(data):
 def append(path, md):
     with open(path, "a") as f:
         f.write("\n" + md)
+
+
+if __name__ == "__main__":  # re-render a past run: python -m bench.harness.report build/bench/<run>/results.json
+    import json
+    import sys
+
+    with open(sys.argv[1]) as f:
+        print(render(json.load(f)))

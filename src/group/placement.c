@@ -46,7 +46,7 @@ static uint32_t next_code_point(const unsigned char *s, size_t len, size_t *i) {
     return cp;
 }
 
-int32_t gr_java_string_hash(const char *s, size_t len) {
+int32_t gr_java_utf16_hash(const char *s, size_t len) {
     const unsigned char *p = (const unsigned char *)s;
     uint32_t h = 0;
     size_t i = 0;
@@ -65,7 +65,7 @@ int32_t gr_java_string_hash(const char *s, size_t len) {
 
 int32_t gr_group_partition_for(const char *group, size_t len, int32_t partitions) {
     if (partitions <= 0) return 0;
-    int32_t h = gr_java_string_hash(group, len);
+    int32_t h = gr_java_utf16_hash(group, len);
     int32_t a = h == INT32_MIN ? 0 : (h < 0 ? -h : h);
     return a % partitions;
 }

@@ -14,7 +14,7 @@
 
 /* Java's String.hashCode of the string whose UTF-8 bytes are s[0..len). Malformed UTF-8 counts
    as U+FFFD per bad byte, roughly as Java's decoder replaces it. */
-int32_t gr_java_string_hash(const char *s, size_t len);
+int32_t gr_java_utf16_hash(const char *s, size_t len);
 
 /* abs(hash) % partitions, with abs(INT32_MIN) taken as 0 as Kafka's Utils.abs does. */
 int32_t gr_group_partition_for(const char *group, size_t len, int32_t partitions);

@@ -3,6 +3,7 @@
 import pytest
 
 from cli_helpers import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, Cli
+from helpers import wait_until
 
 API_VERSIONS_KEY = 18
 
@@ -64,11 +65,13 @@ def test_broker_config(cli, broker):
         assert "changing broker" in r.stderr, r
         pytest.skip("this broker does not change broker settings at run time")
     assert r.rc == 0, r
-    c = configs(cli, "--broker", broker_id, "message.max.bytes")
-    assert c["message.max.bytes"]["value"] == default and c["message.max.bytes"]["source"] == "broker"
+    # Kafka applies dynamic broker settings asynchronously (through its metadata log): poll.
+    def source():
+        return configs(cli, "--broker", broker_id, "message.max.bytes")["message.max.bytes"]
+    wait_until(lambda: source()["source"] == "broker", what="broker-level message.max.bytes")
+    assert source()["value"] == default
     cli.ok("config", "set", "--broker", broker_id, "--delete", "message.max.bytes")
-    c = configs(cli, "--broker", broker_id, "message.max.bytes")
-    assert c["message.max.bytes"]["source"] != "broker"
+    wait_until(lambda: source()["source"] != "broker", what="message.max.bytes back to its default")
 
 
 def test_config_errors(cli, unique_topic):

@@ -76,8 +76,8 @@ def idempotent_records(data):
 
 def list_offsets_records(data):
     c = data["list_offsets"]
-    return [{"key": "t%d" % i, "value": "at +%d ms" % (i * c["step_ms"]), "ts": c["ts"] + i * c["step_ms"],
-             "headers": []} for i in range(c["count"])]
+    return [{"key": "t%d" % i, "value": "at +%d ms" % d, "ts": c["ts"] + d, "headers": []}
+            for i, d in enumerate(c["ts_deltas"])]
 
 
 def group_records(data):

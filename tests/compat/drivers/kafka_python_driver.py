@@ -538,6 +538,11 @@ def s_error_invalid_topic(ctx):
     return out
 
 
+def s_error_future_timestamp(ctx):
+    r = {"key": "future", "value": "timestamp in the year 2100", "ts": ctx.data["future_timestamp"]}
+    return {"delivery": produce(ctx, [r])[0]}
+
+
 def s_error_out_of_range(ctx):
     d = ctx.data["out_of_range"]
     produce(ctx, common.out_of_range_records(ctx.data))
@@ -568,6 +573,7 @@ SCENARIOS = {
     "error_unknown_topic": s_error_unknown_topic,
     "error_invalid_topic": s_error_invalid_topic,
     "error_out_of_range": s_error_out_of_range,
+    "error_future_timestamp": s_error_future_timestamp,
 }
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ public class CompatDriver {
     static List<JsonNode> generated(Ctx c, String kind) {
         JsonNode d = c.data.get(kind);
         List<JsonNode> out = new ArrayList<>();
-        int n = d.has("count") ? d.get("count").asInt() : 0;
+        int n = d.has("count") ? d.get("count").asInt() : d.has("ts_deltas") ? d.get("ts_deltas").size() : 0;
         for (int i = 0; i < n; i++) {
             Map<String, Object> r = new LinkedHashMap<>();
             switch (kind) {
@@ -227,10 +227,10 @@ public class CompatDriver {
                     r.put("ts", d.get("ts").asLong() + i);
                 }
                 case "list_offsets" -> {
-                    long step = d.get("step_ms").asLong();
+                    long delta = d.get("ts_deltas").get(i).asLong();
                     r.put("key", "t" + i);
-                    r.put("value", "at +" + (i * step) + " ms");
-                    r.put("ts", d.get("ts").asLong() + i * step);
+                    r.put("value", "at +" + delta + " ms");
+                    r.put("ts", d.get("ts").asLong() + delta);
                 }
                 case "transactions" -> {
                     r.put("key", "tx" + i);
@@ -640,6 +640,12 @@ public class CompatDriver {
         return out;
     }
 
+    static Object errorFutureTimestamp(Ctx c) throws Exception {
+        JsonNode r = JSON.valueToTree(map("key", "future", "value", "timestamp in the year 2100", "ts",
+                c.data.get("future_timestamp").asLong()));
+        return map("delivery", produce(c, List.of(r), 0).get(0));
+    }
+
     static Object errorOutOfRange(Ctx c) throws Exception {
         long off = c.data.get("out_of_range").get("fetch_offset").asLong();
         produce(c, generated(c, "out_of_range"), 0);
@@ -677,6 +683,7 @@ public class CompatDriver {
         SCENARIOS.put("error_unknown_topic", CompatDriver::errorUnknownTopic);
         SCENARIOS.put("error_invalid_topic", CompatDriver::errorInvalidTopic);
         SCENARIOS.put("error_out_of_range", CompatDriver::errorOutOfRange);
+        SCENARIOS.put("error_future_timestamp", CompatDriver::errorFutureTimestamp);
     }
 
     static void emit(Object o) throws Exception {

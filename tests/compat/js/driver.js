@@ -186,7 +186,7 @@ function compressionRecords () {
 
 function simpleRecords (kind, key, value) {
   const c = data[kind]
-  return Array.from({ length: c.count }, (_x, i) => ({ key: key(i, c), value: value(i, c), ts: c.ts + i * (c.step_ms || 1) }))
+  return Array.from({ length: c.count }, (_x, i) => ({ key: key(i, c), value: value(i, c), ts: c.ts + i }))
 }
 
 function groupRecords (partition) {
@@ -247,7 +247,7 @@ const SCENARIOS = {
 
   async list_offsets (ctx) {
     const d = data.list_offsets
-    await produce(ctx, simpleRecords('list_offsets', i => `t${i}`, (i, c) => `at +${i * c.step_ms} ms`))
+    await produce(ctx, d.ts_deltas.map((delta, i) => ({ key: `t${i}`, value: `at +${delta} ms`, ts: d.ts + delta })))
     return withAdmin(async admin => {
       const offs = await withTimeout(admin.fetchTopicOffsets(ctx.topic))
       const byTime = await withTimeout(admin.fetchTopicOffsetsByTimestamp(ctx.topic, d.query_ts))
@@ -426,6 +426,31 @@ const SCENARIOS = {
     })
     try { await produce(ctx, [{ key: 'k', value: 'v', ts: 1700000000000 }], { topic: bad }); out.produce = 'NONE' } catch (e) { out.produce = errName(e) }
     return out
+  },
+
+  async error_future_timestamp (ctx) {
+    try {
+      const res = await produce(ctx, [{ key: 'future', value: 'timestamp in the year 2100', ts: data.future_timestamp }])
+      return { send: 'NONE', produced: res }
+    } catch (e) { return { send: errName(e) } }
+  },
+
+  // A probe, not a feature check: lz4js's own frame writer leaves the block-independence flag
+  // clear, which Apache Kafka's LZ4 reader refuses; whether a broker accepts such a batch shows
+  // whether it decompresses what it stores.
+  async lz4_dependent_blocks (ctx) {
+    const saved = CompressionCodecs[CompressionTypes.LZ4]
+    CompressionCodecs[CompressionTypes.LZ4] = () => ({
+      async compress (encoder) { return Buffer.from(lz4.compress(encoder.buffer)) },
+      async decompress (buffer) { return Buffer.from(lz4.decompress(buffer)) },
+    })
+    try {
+      return { send: 'NONE', produced: await produce(ctx, compressionRecords(), { compression: CompressionTypes.LZ4 }) }
+    } catch (e) {
+      return { send: errName(e) }
+    } finally {
+      CompressionCodecs[CompressionTypes.LZ4] = saved
+    }
   },
 
   async error_out_of_range (ctx) {

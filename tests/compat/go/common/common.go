@@ -59,11 +59,10 @@ type Data struct {
 		TS          int64  `json:"ts"`
 	} `json:"idempotent"`
 	ListOffsets struct {
-		Count    int   `json:"count"`
-		TS       int64 `json:"ts"`
-		StepMS   int64 `json:"step_ms"`
-		QueryTS  int64 `json:"query_ts"`
-		FutureTS int64 `json:"future_ts"`
+		TS       int64   `json:"ts"`
+		TSDeltas []int64 `json:"ts_deltas"`
+		QueryTS  int64   `json:"query_ts"`
+		FutureTS int64   `json:"future_ts"`
 	} `json:"list_offsets"`
 	Group struct {
 		Partitions   int   `json:"partitions"`
@@ -88,7 +87,8 @@ type Data struct {
 		NewPartitions int               `json:"new_partitions"`
 		Configs       map[string]string `json:"configs"`
 	} `json:"admin"`
-	InvalidTopic string `json:"invalid_topic"`
+	InvalidTopic    string `json:"invalid_topic"`
+	FutureTimestamp int64  `json:"future_timestamp"`
 }
 
 func str(s string) *string { return &s }
@@ -119,9 +119,9 @@ func (d Data) IdempotentRecords() []Rec {
 
 func (d Data) ListOffsetsRecords() []Rec {
 	c := d.ListOffsets
-	return simple(c.Count, func(i int) int64 { return c.TS + int64(i)*c.StepMS },
+	return simple(len(c.TSDeltas), func(i int) int64 { return c.TS + c.TSDeltas[i] },
 		func(i int) string { return fmt.Sprintf("t%d", i) },
-		func(i int) string { return fmt.Sprintf("at +%d ms", int64(i)*c.StepMS) })
+		func(i int) string { return fmt.Sprintf("at +%d ms", c.TSDeltas[i]) })
 }
 
 func (d Data) TransactionRecords() []Rec {

@@ -727,6 +727,15 @@ func errorInvalidTopic(x *c.Ctx) (any, error) {
 	return out, nil
 }
 
+func errorFutureTimestamp(x *c.Ctx) (any, error) {
+	k, v := "future", "timestamp in the year 2100"
+	res, err := produce(x, []c.Rec{{Key: &k, Value: &v, TS: x.Data.FutureTimestamp}}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.M{"delivery": res[0]}, nil
+}
+
 func errorOutOfRange(x *c.Ctx) (any, error) {
 	d := x.Data.OutOfRange
 	if _, err := produce(x, x.Data.OutOfRangeRecords(), 0); err != nil {
@@ -772,15 +781,16 @@ func main() {
 		"idempotent": func(x *c.Ctx) (any, error) {
 			return roundtrip(x, x.Data.IdempotentRecords(), kgo.RequiredAcks(kgo.AllISRAcks()))
 		},
-		"list_offsets":        listOffsets,
-		"admin_topics":        adminTopics,
-		"describe_configs":    describeConfigs,
-		"alter_configs":       alterConfigs,
-		"group":               group,
-		"group_admin":         groupAdmin,
-		"transactions":        transactions,
-		"error_unknown_topic": errorUnknownTopic,
-		"error_invalid_topic": errorInvalidTopic,
-		"error_out_of_range":  errorOutOfRange,
+		"list_offsets":           listOffsets,
+		"admin_topics":           adminTopics,
+		"describe_configs":       describeConfigs,
+		"alter_configs":          alterConfigs,
+		"group":                  group,
+		"group_admin":            groupAdmin,
+		"transactions":           transactions,
+		"error_unknown_topic":    errorUnknownTopic,
+		"error_invalid_topic":    errorInvalidTopic,
+		"error_out_of_range":     errorOutOfRange,
+		"error_future_timestamp": errorFutureTimestamp,
 	})
 }

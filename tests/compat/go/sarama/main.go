@@ -677,6 +677,15 @@ func errorInvalidTopic(x *c.Ctx) (any, error) {
 	return out, nil
 }
 
+func errorFutureTimestamp(x *c.Ctx) (any, error) {
+	k, v := "future", "timestamp in the year 2100"
+	res, err := produce(x, []c.Rec{{Key: &k, Value: &v, TS: x.Data.FutureTimestamp}}, 0, nil)
+	if err != nil {
+		return c.M{"send": errName(err)}, nil
+	}
+	return c.M{"delivery": res[0]}, nil
+}
+
 func errorOutOfRange(x *c.Ctx) (any, error) {
 	d := x.Data.OutOfRange
 	if _, err := produce(x, x.Data.OutOfRangeRecords(), 0, nil); err != nil {
@@ -718,16 +727,17 @@ func main() {
 				cfg.Net.MaxOpenRequests = 1
 			})
 		},
-		"list_offsets":        listOffsets,
-		"admin_topics":        adminTopics,
-		"describe_configs":    describeConfigs,
-		"alter_configs":       alterConfigs,
-		"group":               group,
-		"group_admin":         groupAdmin,
-		"transactions":        transactions,
-		"error_unknown_topic": errorUnknownTopic,
-		"error_invalid_topic": errorInvalidTopic,
-		"error_out_of_range":  errorOutOfRange,
+		"list_offsets":           listOffsets,
+		"admin_topics":           adminTopics,
+		"describe_configs":       describeConfigs,
+		"alter_configs":          alterConfigs,
+		"group":                  group,
+		"group_admin":            groupAdmin,
+		"transactions":           transactions,
+		"error_unknown_topic":    errorUnknownTopic,
+		"error_invalid_topic":    errorInvalidTopic,
+		"error_out_of_range":     errorOutOfRange,
+		"error_future_timestamp": errorFutureTimestamp,
 	})
 }
 
