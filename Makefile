@@ -37,6 +37,9 @@ fuzz:
 integration: build
 	@scripts/run-integration
 
+compat: build
+	@tests/compat/run
+
 test: deps build unit asan fuzz integration
 
 # Gregor vs Apache Kafka vs a do-nothing sink; BENCH_ARGS=--quick for the short run (bench/run --help).

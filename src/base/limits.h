@@ -25,6 +25,8 @@
 #define GR_PRODUCER_SNAPSHOTS_KEPT 2                   /* newest snapshot files kept per partition */
 #define GR_RECOVERY_INDEX_STEPS_BACK_MAX 16            /* index entries tried before a full rescan */
 #define GR_SNAPSHOT_MAX_BYTES (64 * 1024 * 1024)       /* larger snapshot files are treated as damaged */
+#define GR_FLUSH_SYNCS_CONCURRENT_MAX 8                /* partitions one flush round syncs at once */
+#define GR_FLUSH_SYNC_THREAD_STACK_BYTES (64 * 1024)   /* stack of each extra sync thread */
 
 /* A timestamp lookup reads a batch into memory and decompresses its records: both are capped, so a
  * small batch that inflates enormously cannot take the broker's memory. */
@@ -41,9 +43,6 @@
 #define GR_GROUP_OFFSETS_MAX 1000000                /* committed offsets one group keeps */
 #define GR_OFFSET_METADATA_MAX_BYTES 4096           /* Kafka's offset.metadata.max.bytes */
 #define GR_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS 300000  /* a new member's first JoinGroup may wait this long */
-#define GR_OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000 /* Kafka's offsets.retention.check.interval.ms */
-#define GR_CONSUMER_GROUP_SESSION_TIMEOUT_MS 45000  /* Kafka's group.consumer.session.timeout.ms */
-#define GR_CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS 5000 /* Kafka's group.consumer.heartbeat.interval.ms */
 #define GR_CONSUMER_GROUP_SUBSCRIBED_TOPICS_MAX 10000 /* topic names one KIP-848 member may subscribe to */
 #define GR_OFFSETS_LOAD_READ_BYTES (1024 * 1024)    /* read size when replaying __consumer_offsets */
 

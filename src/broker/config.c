@@ -52,6 +52,9 @@ static const key_def keys[] = {
     {"group.max.session.timeout.ms", K_INT, F(group_max_session_timeout_ms), 0, 0, INT32_MAX, 1},
     {"group.initial.rebalance.delay.ms", K_INT, F(group_initial_rebalance_delay_ms), 0, 0, INT32_MAX, 1},
     {"group.max.size", K_INT, F(group_max_size), 0, 1, INT32_MAX, 1},
+    {"group.consumer.session.timeout.ms", K_INT, F(group_consumer_session_timeout_ms), 0, 1, INT32_MAX, 1},
+    {"group.consumer.heartbeat.interval.ms", K_INT, F(group_consumer_heartbeat_interval_ms), 0, 1, INT32_MAX, 1},
+    {"offsets.retention.check.interval.ms", K_LONG, F(offsets_retention_check_interval_ms), 0, 1, INT64_MAX / 2, 1},
     {"transaction.state.log.num.partitions", K_INT, F(transaction_state_log_num_partitions), 0, 1, 1000, 1},
     {"transaction.max.timeout.ms", K_INT, F(transaction_max_timeout_ms), 0, 1, INT32_MAX, 1},
     {"log.message.timestamp.type", K_STRING, F(log_message_timestamp_type), S(log_message_timestamp_type), 0, 0, 1},
@@ -98,6 +101,9 @@ void gr_broker_config_defaults(gr_broker_config *c) {
     c->group_max_session_timeout_ms = 1800000;
     c->group_initial_rebalance_delay_ms = 3000;
     c->group_max_size = INT32_MAX;
+    c->group_consumer_session_timeout_ms = 45000;
+    c->group_consumer_heartbeat_interval_ms = 5000;
+    c->offsets_retention_check_interval_ms = 600000;
     c->transaction_state_log_num_partitions = 50;
     c->transaction_max_timeout_ms = 900000;
     snprintf(c->log_message_timestamp_type, sizeof c->log_message_timestamp_type, "CreateTime");

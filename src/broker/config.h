@@ -49,6 +49,9 @@ typedef struct gr_broker_config {
     int32_t group_max_session_timeout_ms;
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_max_size;
+    int32_t group_consumer_session_timeout_ms;    /* KIP-848 groups */
+    int32_t group_consumer_heartbeat_interval_ms; /* KIP-848 groups */
+    int64_t offsets_retention_check_interval_ms;
     int32_t transaction_state_log_num_partitions;
     int32_t transaction_max_timeout_ms;
     char log_message_timestamp_type[32];

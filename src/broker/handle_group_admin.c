@@ -80,7 +80,8 @@ void gr_handle_delete_groups(gr_request *req) {
     *dw = (delete_wait){req, out, gr_conn_loop(req->conn), 0};
     bool wait = false;
     if (req->broker->groups)
-        wait = gr_gc_delete_groups(req->broker->groups, in->groups_names.items, n, errors, delete_flushed, dw);
+        wait =
+            gr_gc_delete_groups(req->broker->groups, in->groups_names.items, n, errors, delete_flushed, dw);
     else
         for (int32_t i = 0; i < n; i++) errors[i] = GR_ERR_COORDINATOR_NOT_AVAILABLE;
     /* Filled before the reply goes: it is sent from this loop, after this handler returns. */

@@ -27,7 +27,8 @@ static inline gr_bytes gr_group_copy_bytes(gr_request *req, gr_bytes b) {
 }
 
 static inline gr_gc_client gr_group_client(gr_request *req) {
-    gr_gc_client c = {req->client_id.len >= 0 ? req->client_id : (gr_str){"", 0}, gr_str_c(gr_conn_peer(req->conn))};
+    gr_gc_client c = {req->client_id.len >= 0 ? req->client_id : (gr_str){"", 0},
+                      gr_str_c(gr_conn_peer(req->conn))};
     return c;
 }
 

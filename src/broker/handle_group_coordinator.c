@@ -21,13 +21,13 @@ gr_group_coordinator *gr_group_coordinator_start(gr_broker *b) {
     gr_gc_config cfg = {
         .offsets_topic_num_partitions = b->cfg.offsets_topic_num_partitions,
         .offsets_retention_ms = b->cfg.offsets_retention_minutes * 60 * 1000,
-        .offsets_retention_check_interval_ms = GR_OFFSETS_RETENTION_CHECK_INTERVAL_MS,
+        .offsets_retention_check_interval_ms = b->cfg.offsets_retention_check_interval_ms,
         .group_min_session_timeout_ms = b->cfg.group_min_session_timeout_ms,
         .group_max_session_timeout_ms = b->cfg.group_max_session_timeout_ms,
         .group_initial_rebalance_delay_ms = b->cfg.group_initial_rebalance_delay_ms,
         .group_max_size = b->cfg.group_max_size,
-        .consumer_session_timeout_ms = GR_CONSUMER_GROUP_SESSION_TIMEOUT_MS,
-        .consumer_heartbeat_interval_ms = GR_CONSUMER_GROUP_HEARTBEAT_INTERVAL_MS,
+        .consumer_session_timeout_ms = b->cfg.group_consumer_session_timeout_ms,
+        .consumer_heartbeat_interval_ms = b->cfg.group_consumer_heartbeat_interval_ms,
     };
     gr_gc_services svc = {
         .topics = b->topics,
@@ -57,7 +57,9 @@ static int16_t lookup(gr_request *req, int8_t key_type, const char **message) {
     case KEY_TYPE_TRANSACTION:
         *message = "The coordinator is not available.";
         return GR_ERR_COORDINATOR_NOT_AVAILABLE;
-    default: *message = "Unknown coordinator type."; return GR_ERR_INVALID_REQUEST;
+    default:
+        *message = "Unknown coordinator type.";
+        return GR_ERR_INVALID_REQUEST;
     }
 }
 

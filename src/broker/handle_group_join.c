@@ -63,14 +63,16 @@ static void join_done(gr_cg_waiter *w, const gr_cg_join_result *r) {
     out->members.count = 0;
     const gr_cg_group *g = r->members_of;
     if (g && r->error == GR_ERR_NONE) {
-        out->members.items = gr_request_alloc(req, (size_t)(g->member_count + 1) * sizeof *out->members.items);
+        out->members.items =
+            gr_request_alloc(req, (size_t)(g->member_count + 1) * sizeof *out->members.items);
         out->members.count = g->member_count;
         for (int32_t i = 0; i < g->member_count; i++) {
             const gr_cg_member *m = g->members[i];
             gr_join_group_response_join_group_response_member *jm = &out->members.items[i];
             gr_join_group_response_join_group_response_member_init(jm);
             jm->member_id = gr_request_strdup(req, m->member_id);
-            jm->group_instance_id = m->instance_id ? gr_request_strdup(req, m->instance_id) : (gr_str){NULL, -1};
+            jm->group_instance_id =
+                m->instance_id ? gr_request_strdup(req, m->instance_id) : (gr_str){NULL, -1};
             const gr_cg_protocol *p = gr_cg_member_protocol(m, g->protocol_name);
             jm->metadata = p ? gr_group_copy_bytes(req, (gr_bytes){p->metadata, p->metadata_len})
                              : (gr_bytes){(const uint8_t *)"", 0};

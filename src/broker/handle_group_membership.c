@@ -28,13 +28,15 @@ void gr_handle_leave_group(gr_request *req) {
     int16_t *errors = gr_request_alloc(req, (size_t)(n + 1) * sizeof *errors);
     for (int32_t i = 0; i < n; i++) {
         if (batch)
-            members[i] = (gr_gc_leaving){in->members.items[i].member_id, in->members.items[i].group_instance_id};
+            members[i] =
+                (gr_gc_leaving){in->members.items[i].member_id, in->members.items[i].group_instance_id};
         else
             members[i] = (gr_gc_leaving){in->member_id, {NULL, -1}};
         errors[i] = GR_ERR_NONE;
     }
-    int16_t top = req->broker->groups ? gr_gc_leave_group(req->broker->groups, in->group_id, members, n, errors)
-                                      : GR_ERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t top = req->broker->groups
+                      ? gr_gc_leave_group(req->broker->groups, in->group_id, members, n, errors)
+                      : GR_ERR_COORDINATOR_NOT_AVAILABLE;
     if (!batch) {
         /* One member: its error is the response's error. */
         out->error_code = top != GR_ERR_NONE ? top : errors[0];

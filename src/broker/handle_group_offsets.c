@@ -101,7 +101,8 @@ void gr_handle_offset_commit(gr_request *req) {
 
 /* Runs one group's fetch (query_count -1 = every committed offset). */
 static int16_t fetch_group(gr_request *req, gr_str group_id, gr_str member_id, int32_t member_epoch,
-                           gr_gc_offset_query *queries, int32_t query_count, gr_gc_fetched **out, int32_t *n) {
+                           gr_gc_offset_query *queries, int32_t query_count, gr_gc_fetched **out,
+                           int32_t *n) {
     if (!req->broker->groups) return GR_ERR_COORDINATOR_NOT_AVAILABLE;
     return gr_gc_fetch_offsets(req->broker->groups, group_id, member_id, member_epoch, queries, query_count,
                                &req->arena, out, n);
@@ -168,7 +169,8 @@ static void fetch_v0_7(gr_request *req) {
             ot->partitions.count = 0;
         }
         gr_offset_fetch_response_offset_fetch_response_topic *ot = &out->topics.items[t];
-        gr_offset_fetch_response_offset_fetch_response_partition *op = &ot->partitions.items[ot->partitions.count++];
+        gr_offset_fetch_response_offset_fetch_response_partition *op =
+            &ot->partitions.items[ot->partitions.count++];
         gr_offset_fetch_response_offset_fetch_response_partition_init(op);
         op->partition_index = f[i].partition;
         op->committed_offset = f[i].offset;
@@ -216,7 +218,8 @@ static void fetch_v8(gr_request *req) {
                 ot->name = f[i].topic;
                 int32_t k = i;
                 while (k < n && same_topic(&f[k], &f[i])) k++;
-                ot->partitions.items = gr_request_alloc(req, (size_t)(k - i + 1) * sizeof *ot->partitions.items);
+                ot->partitions.items =
+                    gr_request_alloc(req, (size_t)(k - i + 1) * sizeof *ot->partitions.items);
                 ot->partitions.count = 0;
             }
             gr_offset_fetch_response_offset_fetch_response_topics *ot = &og->topics.items[t];

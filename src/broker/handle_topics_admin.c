@@ -8,6 +8,7 @@
 
 #include "broker/handlers.h"
 #include "cluster/topic_config.h"
+#include "group/coordinator.h"
 #include "proto/errors.h"
 #include "proto/gen/create_partitions.h"
 #include "proto/gen/create_topics.h"
@@ -179,6 +180,7 @@ void gr_handle_delete_topics(gr_request *req) {
             continue;
         }
         r->error_code = gr_topics_delete(b->topics, name);
+        if (r->error_code == GR_ERR_NONE) gr_gc_topic_deleted(b->groups, name); /* its committed offsets go too */
     }
     gr_request_reply(req, out);
 }

@@ -40,7 +40,8 @@ static int assign_range(const gr_assign_topic *topics, int32_t nt, gr_assign_mem
 }
 
 /* The eligible member with the fewest partitions (lowest index on ties), or -1. */
-static int32_t least_loaded(const gr_assign_member *members, int32_t nm, const int32_t *counts, int32_t topic) {
+static int32_t least_loaded(const gr_assign_member *members, int32_t nm, const int32_t *counts,
+                            int32_t topic) {
     int32_t best = -1;
     for (int32_t m = 0; m < nm; m++)
         if (subscribed(&members[m], topic) && (best < 0 || counts[m] < counts[best])) best = m;
@@ -108,7 +109,8 @@ static int assign_uniform(const gr_assign_topic *topics, int32_t nt, gr_assign_m
     }
     int rc = 0;
     for (int32_t i = 0; i < total && rc == 0; i++)
-        if (owner[i] >= 0 && !gr_tp_set_push(&members[owner[i]].result, topics[topic_of[i]].id, i - first[topic_of[i]]))
+        if (owner[i] >= 0 &&
+            !gr_tp_set_push(&members[owner[i]].result, topics[topic_of[i]].id, i - first[topic_of[i]]))
             rc = -1;
     for (int32_t m = 0; m < nm; m++) gr_tp_set_normalize(&members[m].result);
     free(first);

@@ -31,11 +31,16 @@ static const gr_str EMPTY_STR = {"", 0};
 
 const char *gr_cg_state_name(gr_cg_state s) {
     switch (s) {
-    case GR_CG_EMPTY: return "Empty";
-    case GR_CG_PREPARING_REBALANCE: return "PreparingRebalance";
-    case GR_CG_COMPLETING_REBALANCE: return "CompletingRebalance";
-    case GR_CG_STABLE: return "Stable";
-    case GR_CG_DEAD: return "Dead";
+    case GR_CG_EMPTY:
+        return "Empty";
+    case GR_CG_PREPARING_REBALANCE:
+        return "PreparingRebalance";
+    case GR_CG_COMPLETING_REBALANCE:
+        return "CompletingRebalance";
+    case GR_CG_STABLE:
+        return "Stable";
+    case GR_CG_DEAD:
+        return "Dead";
     }
     return "Unknown";
 }
@@ -409,7 +414,8 @@ static bool add_subscribed(gr_cg_group *g, gr_str topic, int32_t *cap) {
 /* Topics of the consumer protocol's subscriptions, for OffsetDelete. Unknown if any does not parse. */
 static void compute_subscribed_topics(gr_cg_group *g) {
     free_subscribed(g);
-    if (!g->protocol_type || strcmp(g->protocol_type, CONSUMER_PROTOCOL_TYPE) != 0 || !g->protocol_name) return;
+    if (!g->protocol_type || strcmp(g->protocol_type, CONSUMER_PROTOCOL_TYPE) != 0 || !g->protocol_name)
+        return;
     int32_t cap = 0;
     gr_arena arena;
     gr_arena_init(&arena, SUBSCRIPTION_DECODE_ARENA_BYTES);
@@ -437,7 +443,8 @@ static void compute_subscribed_topics(gr_cg_group *g) {
             ok = false;
             break;
         }
-        for (int32_t i = 0; i < sub.topics.count && ok; i++) ok = add_subscribed(g, sub.topics.items[i], &cap);
+        for (int32_t i = 0; i < sub.topics.count && ok; i++)
+            ok = add_subscribed(g, sub.topics.items[i], &cap);
     }
     gr_arena_free(&arena);
     if (!ok) {
@@ -498,7 +505,8 @@ static void init_next_generation(gr_cg_group *g) {
 }
 
 static void prepare_rebalance(gr_cg_group *g, int64_t now_ms, const char *reason) {
-    if (g->state == GR_CG_COMPLETING_REBALANCE) reset_and_propagate_assignment_error(g, GR_ERR_REBALANCE_IN_PROGRESS);
+    if (g->state == GR_CG_COMPLETING_REBALANCE)
+        reset_and_propagate_assignment_error(g, GR_ERR_REBALANCE_IN_PROGRESS);
     g->sync_deadline_ms = GR_DEADLINE_NONE;
     bool initial = g->state == GR_CG_EMPTY;
     GR_INFO("group", "preparing to rebalance group %s in state %s with old generation %d (%s)", g->group_id,
@@ -568,11 +576,12 @@ static void complete_group_join(gr_cg_group *g, int64_t now_ms) {
         GR_INFO("group", "group %s with generation %d is now empty", g->group_id, g->generation);
         int16_t err = g->env->store ? g->env->store(g->env->ud, g) : GR_ERR_NONE;
         if (err != GR_ERR_NONE)
-            GR_WARN("group", "could not write the empty metadata of group %s: %s", g->group_id, gr_error_name(err));
+            GR_WARN("group", "could not write the empty metadata of group %s: %s", g->group_id,
+                    gr_error_name(err));
         return;
     }
-    GR_INFO("group", "stabilized group %s generation %d with %d members (protocol %s)", g->group_id, g->generation,
-            g->member_count, g->protocol_name ? g->protocol_name : "?");
+    GR_INFO("group", "stabilized group %s generation %d with %d members (protocol %s)", g->group_id,
+            g->generation, g->member_count, g->protocol_name ? g->protocol_name : "?");
     for (int32_t i = 0; i < g->member_count; i++) {
         gr_cg_member *m = g->members[i];
         gr_cg_join_result r;
@@ -600,11 +609,13 @@ static int16_t validate_member(const gr_cg_group *g, gr_str member_id, gr_str in
 static bool accept_joining_member(const gr_cg_group *g, const gr_cg_member *existing) {
     switch (g->state) {
     case GR_CG_EMPTY:
-    case GR_CG_DEAD: return true;
+    case GR_CG_DEAD:
+        return true;
     case GR_CG_PREPARING_REBALANCE:
         return (existing && existing->join_waiter) || g->awaiting_join_count < max_size(g);
     case GR_CG_COMPLETING_REBALANCE:
-    case GR_CG_STABLE: return existing || g->member_count < max_size(g);
+    case GR_CG_STABLE:
+        return existing || g->member_count < max_size(g);
     }
     return false;
 }
@@ -696,8 +707,8 @@ static void update_static_member(gr_cg_group *g, gr_cg_member *m, const gr_cg_jo
         reply_join_error(w, GR_ERR_UNKNOWN_SERVER_ERROR, EMPTY_STR);
         return;
     }
-    GR_INFO("group", "static member %s of group %s rejoined as %s (was %s)", m->instance_id, g->group_id, m->member_id,
-            old_id);
+    GR_INFO("group", "static member %s of group %s rejoined as %s (was %s)", m->instance_id, g->group_id,
+            m->member_id, old_id);
 
     switch (g->state) {
     case GR_CG_STABLE: {
@@ -741,14 +752,21 @@ static void update_static_member(gr_cg_group *g, gr_cg_member *m, const gr_cg_jo
             }
             complete_join(g, m, &r);
         } else {
-            maybe_prepare_rebalance_or_complete_join(g, now_ms, "static member rejoined with another protocol");
+            maybe_prepare_rebalance_or_complete_join(g, now_ms,
+                                                     "static member rejoined with another protocol");
         }
         break;
     }
-    case GR_CG_COMPLETING_REBALANCE: prepare_rebalance(g, now_ms, "static member rejoined during sync"); break;
-    case GR_CG_PREPARING_REBALANCE: maybe_complete_join_phase(g, now_ms); break;
+    case GR_CG_COMPLETING_REBALANCE:
+        prepare_rebalance(g, now_ms, "static member rejoined during sync");
+        break;
+    case GR_CG_PREPARING_REBALANCE:
+        maybe_complete_join_phase(g, now_ms);
+        break;
     case GR_CG_EMPTY:
-    case GR_CG_DEAD: complete_join_error(g, m, GR_ERR_UNKNOWN_SERVER_ERROR, new_id); break;
+    case GR_CG_DEAD:
+        complete_join_error(g, m, GR_ERR_UNKNOWN_SERVER_ERROR, new_id);
+        break;
     }
     free_protocols(old_protocols, old_count);
     free(old_id);
@@ -805,7 +823,8 @@ static void join_new_member(gr_cg_group *g, const gr_cg_join_params *p, gr_cg_wa
     add_member_then_rebalance(g, p, new_id, w, now_ms);
 }
 
-static void join_existing_member(gr_cg_group *g, const gr_cg_join_params *p, gr_cg_waiter *w, int64_t now_ms) {
+static void join_existing_member(gr_cg_group *g, const gr_cg_join_params *p, gr_cg_waiter *w,
+                                 int64_t now_ms) {
     if (g->state == GR_CG_DEAD) {
         reply_join_error(w, GR_ERR_COORDINATOR_NOT_AVAILABLE, p->member_id);
         return;
@@ -816,7 +835,8 @@ static void join_existing_member(gr_cg_group *g, const gr_cg_join_params *p, gr_
     }
     if (find_pending(g, p->member_id) >= 0) {
         if (p->instance_id.len >= 0 && p->instance_id.ptr) {
-            reply_join_error(w, GR_ERR_UNKNOWN_SERVER_ERROR, p->member_id); /* pending members are never static */
+            reply_join_error(w, GR_ERR_UNKNOWN_SERVER_ERROR,
+                             p->member_id); /* pending members are never static */
             return;
         }
         add_member_then_rebalance(g, p, p->member_id, w, now_ms);
@@ -835,7 +855,9 @@ static void join_existing_member(gr_cg_group *g, const gr_cg_join_params *p, gr_
     }
     gr_cg_member *m = gr_cg_find_member(g, p->member_id);
     switch (g->state) {
-    case GR_CG_PREPARING_REBALANCE: update_member_then_rebalance(g, m, p, w, now_ms, "member joining"); break;
+    case GR_CG_PREPARING_REBALANCE:
+        update_member_then_rebalance(g, m, p, w, now_ms, "member joining");
+        break;
     case GR_CG_COMPLETING_REBALANCE:
         if (member_matches(m, p)) {
             /* Same metadata (its JoinGroup answer was probably lost): the current generation again. */
@@ -860,7 +882,9 @@ static void join_existing_member(gr_cg_group *g, const gr_cg_join_params *p, gr_
         }
         break;
     case GR_CG_EMPTY:
-    case GR_CG_DEAD: reply_join_error(w, GR_ERR_UNKNOWN_MEMBER_ID, p->member_id); break;
+    case GR_CG_DEAD:
+        reply_join_error(w, GR_ERR_UNKNOWN_MEMBER_ID, p->member_id);
+        break;
     }
 }
 
@@ -904,9 +928,15 @@ void gr_cg_sync(gr_cg_group *g, const gr_cg_sync_params *p, gr_cg_waiter *w, int
     }
     gr_cg_member *m = gr_cg_find_member(g, p->member_id);
     switch (g->state) {
-    case GR_CG_EMPTY: reply_sync_error(w, GR_ERR_UNKNOWN_MEMBER_ID); return;
-    case GR_CG_PREPARING_REBALANCE: reply_sync_error(w, GR_ERR_REBALANCE_IN_PROGRESS); return;
-    case GR_CG_DEAD: reply_sync_error(w, GR_ERR_COORDINATOR_NOT_AVAILABLE); return;
+    case GR_CG_EMPTY:
+        reply_sync_error(w, GR_ERR_UNKNOWN_MEMBER_ID);
+        return;
+    case GR_CG_PREPARING_REBALANCE:
+        reply_sync_error(w, GR_ERR_REBALANCE_IN_PROGRESS);
+        return;
+    case GR_CG_DEAD:
+        reply_sync_error(w, GR_ERR_COORDINATOR_NOT_AVAILABLE);
+        return;
     case GR_CG_STABLE: {
         remove_pending_sync(g, m);
         gr_cg_sync_result r = {.error = GR_ERR_NONE,
@@ -916,20 +946,23 @@ void gr_cg_sync(gr_cg_group *g, const gr_cg_sync_params *p, gr_cg_waiter *w, int
         w->sync_done(w, &r);
         return;
     }
-    case GR_CG_COMPLETING_REBALANCE: break;
+    case GR_CG_COMPLETING_REBALANCE:
+        break;
     }
-    if (m->sync_waiter) complete_sync_error(m, GR_ERR_REBALANCE_IN_PROGRESS); /* a duplicate: answer the old one */
+    if (m->sync_waiter)
+        complete_sync_error(m, GR_ERR_REBALANCE_IN_PROGRESS); /* a duplicate: answer the old one */
     m->sync_waiter = w;
     remove_pending_sync(g, m);
     if (g->leader != m) return;
 
-    GR_INFO("group", "assignment received from leader %s of group %s for generation %d (%d members)", m->member_id,
-            g->group_id, g->generation, g->member_count);
+    GR_INFO("group", "assignment received from leader %s of group %s for generation %d (%d members)",
+            m->member_id, g->group_id, g->generation, g->member_count);
     for (int32_t i = 0; i < g->member_count; i++) {
         gr_cg_member *x = g->members[i];
         const gr_cg_assignment *found = NULL;
         for (int32_t k = 0; k < p->assignment_count; k++)
-            if (eq(x->member_id, p->assignments[k].member_id)) found = &p->assignments[k]; /* the last one wins */
+            if (eq(x->member_id, p->assignments[k].member_id))
+                found = &p->assignments[k]; /* the last one wins */
         if (found && found->assignment.len > 0)
             set_assignment(x, found->assignment.ptr, found->assignment.len);
         else
@@ -947,20 +980,25 @@ void gr_cg_sync(gr_cg_group *g, const gr_cg_sync_params *p, gr_cg_waiter *w, int
 
 /* ---- Heartbeat, LeaveGroup, OffsetCommit checks ------------------------------------------- */
 
-int16_t gr_cg_heartbeat(gr_cg_group *g, gr_str member_id, gr_str instance_id, int32_t generation, int64_t now_ms) {
+int16_t gr_cg_heartbeat(gr_cg_group *g, gr_str member_id, gr_str instance_id, int32_t generation,
+                        int64_t now_ms) {
     if (g->state == GR_CG_DEAD) return GR_ERR_COORDINATOR_NOT_AVAILABLE;
     int16_t err = validate_member(g, member_id, instance_id);
     if (err != GR_ERR_NONE) return err;
     if (generation != g->generation) return GR_ERR_ILLEGAL_GENERATION;
     gr_cg_member *m = gr_cg_find_member(g, member_id);
     switch (g->state) {
-    case GR_CG_EMPTY: return GR_ERR_UNKNOWN_MEMBER_ID;
+    case GR_CG_EMPTY:
+        return GR_ERR_UNKNOWN_MEMBER_ID;
     case GR_CG_PREPARING_REBALANCE:
         reschedule_heartbeat(g, m, now_ms, m->session_timeout_ms);
         return GR_ERR_REBALANCE_IN_PROGRESS;
     case GR_CG_COMPLETING_REBALANCE:
-    case GR_CG_STABLE: reschedule_heartbeat(g, m, now_ms, m->session_timeout_ms); return GR_ERR_NONE;
-    case GR_CG_DEAD: break;
+    case GR_CG_STABLE:
+        reschedule_heartbeat(g, m, now_ms, m->session_timeout_ms);
+        return GR_ERR_NONE;
+    case GR_CG_DEAD:
+        break;
     }
     return GR_ERR_COORDINATOR_NOT_AVAILABLE;
 }
@@ -996,9 +1034,14 @@ int16_t gr_cg_leave(gr_cg_group *g, gr_str member_id, gr_str instance_id, int64_
 void gr_cg_leave_finish(gr_cg_group *g, int64_t now_ms) {
     switch (g->state) {
     case GR_CG_STABLE:
-    case GR_CG_COMPLETING_REBALANCE: maybe_prepare_rebalance_or_complete_join(g, now_ms, "members left"); break;
-    case GR_CG_PREPARING_REBALANCE: maybe_complete_join_phase(g, now_ms); break;
-    default: break;
+    case GR_CG_COMPLETING_REBALANCE:
+        maybe_prepare_rebalance_or_complete_join(g, now_ms, "members left");
+        break;
+    case GR_CG_PREPARING_REBALANCE:
+        maybe_complete_join_phase(g, now_ms);
+        break;
+    default:
+        break;
     }
 }
 
@@ -1045,7 +1088,8 @@ static bool expire_one_member(gr_cg_group *g, int64_t now_ms) {
         m->heartbeat_deadline_ms = GR_DEADLINE_NONE;
         bool satisfied = !m->is_new && (m->join_waiter || m->sync_waiter);
         if (satisfied) continue;
-        GR_INFO("group", "member %s in group %s has failed (session timeout), removing it", m->member_id, g->group_id);
+        GR_INFO("group", "member %s in group %s has failed (session timeout), removing it", m->member_id,
+                g->group_id);
         complete_join_error(g, m, GR_ERR_UNKNOWN_MEMBER_ID, EMPTY_STR);
         group_remove(g, m);
         member_discard(m, GR_ERR_UNKNOWN_MEMBER_ID);
@@ -1094,7 +1138,8 @@ static void expire_sync(gr_cg_group *g, int64_t now_ms) {
             i++;
             continue;
         }
-        GR_INFO("group", "member %s of group %s sent no SyncGroup in time, removing it", m->member_id, g->group_id);
+        GR_INFO("group", "member %s of group %s sent no SyncGroup in time, removing it", m->member_id,
+                g->group_id);
         group_remove(g, m);
         member_discard(m, GR_ERR_UNKNOWN_MEMBER_ID);
     }
@@ -1112,7 +1157,8 @@ void gr_cg_on_time(gr_cg_group *g, int64_t now_ms) {
             expire_join(g, now_ms);
             continue;
         }
-        if ((g->state == GR_CG_COMPLETING_REBALANCE || g->state == GR_CG_STABLE) && g->sync_deadline_ms <= now_ms) {
+        if ((g->state == GR_CG_COMPLETING_REBALANCE || g->state == GR_CG_STABLE) &&
+            g->sync_deadline_ms <= now_ms) {
             expire_sync(g, now_ms);
             continue;
         }
@@ -1140,7 +1186,8 @@ gr_cg_group *gr_cg_new(const gr_cg_env *env, gr_str group_id) {
 void gr_cg_mark_dead(gr_cg_group *g) {
     transition(g, GR_CG_DEAD);
     for (int32_t i = 0; i < g->member_count; i++) {
-        complete_join_error(g, g->members[i], GR_ERR_COORDINATOR_NOT_AVAILABLE, as_str(g->members[i]->member_id));
+        complete_join_error(g, g->members[i], GR_ERR_COORDINATOR_NOT_AVAILABLE,
+                            as_str(g->members[i]->member_id));
         complete_sync_error(g->members[i], GR_ERR_COORDINATOR_NOT_AVAILABLE);
     }
 }
@@ -1165,9 +1212,11 @@ void gr_cg_free(gr_cg_group *g) {
 }
 
 int gr_cg_restore(gr_cg_group *g, gr_str protocol_type, int32_t generation, gr_str protocol, gr_str leader,
-                  int64_t state_timestamp_ms, const gr_cg_restored_member *members, int32_t count, int64_t now_ms) {
+                  int64_t state_timestamp_ms, const gr_cg_restored_member *members, int32_t count,
+                  int64_t now_ms) {
     /* Forget what an earlier record said; the newest record describes the group. */
-    for (int32_t i = 0; i < g->member_count; i++) member_discard(g->members[i], GR_ERR_COORDINATOR_NOT_AVAILABLE);
+    for (int32_t i = 0; i < g->member_count; i++)
+        member_discard(g->members[i], GR_ERR_COORDINATOR_NOT_AVAILABLE);
     g->member_count = 0;
     g->awaiting_join_count = 0;
     g->leader = NULL;

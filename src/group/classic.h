@@ -132,7 +132,7 @@ struct gr_cg_group {
     bool new_member_added;
     int32_t initial_delay_ms;
     int32_t initial_remaining_ms;
-    int64_t sync_deadline_ms;  /* members that have not sent SyncGroup by then are removed */
+    int64_t sync_deadline_ms; /* members that have not sent SyncGroup by then are removed */
     /* Topics the members subscribe to (consumer protocol), for OffsetDelete; NULL = unknown. */
     char **subscribed_topics;
     int32_t subscribed_topic_count;
@@ -152,7 +152,7 @@ typedef struct gr_cg_join_params {
     int32_t protocol_count;
     const gr_str *protocol_names;
     const gr_bytes *protocol_metadata;
-    bool require_known_member_id; /* JoinGroup v4+ */
+    bool require_known_member_id;  /* JoinGroup v4+ */
     bool supports_skip_assignment; /* JoinGroup v9+ */
 } gr_cg_join_params;
 
@@ -181,7 +181,8 @@ void gr_cg_join(gr_cg_group *g, const gr_cg_join_params *p, gr_cg_waiter *w, int
 /* SyncGroup: completed now or when the leader's assignment arrives. */
 void gr_cg_sync(gr_cg_group *g, const gr_cg_sync_params *p, gr_cg_waiter *w, int64_t now_ms);
 /* Heartbeat: returns the error code for the response. */
-int16_t gr_cg_heartbeat(gr_cg_group *g, gr_str member_id, gr_str instance_id, int32_t generation, int64_t now_ms);
+int16_t gr_cg_heartbeat(gr_cg_group *g, gr_str member_id, gr_str instance_id, int32_t generation,
+                        int64_t now_ms);
 /* LeaveGroup: remove one member (by id, or by instance id when member_id is empty). Call
    gr_cg_leave_finish once after a batch in which at least one member left. */
 int16_t gr_cg_leave(gr_cg_group *g, gr_str member_id, gr_str instance_id, int64_t now_ms);
@@ -206,7 +207,8 @@ typedef struct gr_cg_restored_member {
     gr_bytes subscription, assignment;
 } gr_cg_restored_member;
 int gr_cg_restore(gr_cg_group *g, gr_str protocol_type, int32_t generation, gr_str protocol, gr_str leader,
-                  int64_t state_timestamp_ms, const gr_cg_restored_member *members, int32_t count, int64_t now_ms);
+                  int64_t state_timestamp_ms, const gr_cg_restored_member *members, int32_t count,
+                  int64_t now_ms);
 
 /* Lookups. */
 gr_cg_member *gr_cg_find_member(const gr_cg_group *g, gr_str member_id);

@@ -226,7 +226,8 @@ static void refresh_metadata(gr_kg_group *g, int64_t now_ms, bool force) {
     uint64_t h = 1469598103934665603ull;
     for (int32_t i = 0; i < l.count; i++) {
         for (int k = 0; k < 16; k++) h = (h ^ l.items[i].id[k]) * 1099511628211ull;
-        for (int k = 0; k < 4; k++) h = (h ^ (uint8_t)((uint32_t)l.items[i].partitions >> (8 * k))) * 1099511628211ull;
+        for (int k = 0; k < 4; k++)
+            h = (h ^ (uint8_t)((uint32_t)l.items[i].partitions >> (8 * k))) * 1099511628211ull;
     }
     free(g->topics);
     g->topics = l.items;
@@ -363,7 +364,8 @@ static bool parse_owned(gr_kg_group *g, const gr_consumer_group_heartbeat_reques
     if (in->topic_partitions.count < 0) return false;
     for (int32_t t = 0; t < in->topic_partitions.count; t++) {
         const gr_consumer_group_heartbeat_request_topic_partitions *tp = &in->topic_partitions.items[t];
-        for (int32_t p = 0; p < tp->partitions.count; p++) gr_tp_set_push(out, tp->topic_id.b, tp->partitions.items[p]);
+        for (int32_t p = 0; p < tp->partitions.count; p++)
+            gr_tp_set_push(out, tp->topic_id.b, tp->partitions.items[p]);
     }
     gr_tp_set_normalize(out);
     return true;
@@ -490,14 +492,16 @@ static void fill_assignment(gr_arena *a, const gr_tp_set *s, gr_consumer_group_h
     for (int32_t i = 0; i < s->count && out->assignment.topic_partitions.items; i++) {
         if (i == 0 || memcmp(s->items[i].id, s->items[i - 1].id, 16)) {
             t++;
-            gr_consumer_group_heartbeat_response_topic_partitions *tp = &out->assignment.topic_partitions.items[t];
+            gr_consumer_group_heartbeat_response_topic_partitions *tp =
+                &out->assignment.topic_partitions.items[t];
             memcpy(tp->topic_id.b, s->items[i].id, 16);
             int32_t n = 0;
             while (i + n < s->count && !memcmp(s->items[i + n].id, s->items[i].id, 16)) n++;
             tp->partitions.items = gr_arena_calloc(a, (size_t)n, sizeof *tp->partitions.items);
             tp->partitions.count = 0;
         }
-        gr_consumer_group_heartbeat_response_topic_partitions *tp = &out->assignment.topic_partitions.items[t];
+        gr_consumer_group_heartbeat_response_topic_partitions *tp =
+            &out->assignment.topic_partitions.items[t];
         if (tp->partitions.items) tp->partitions.items[tp->partitions.count++] = s->items[i].partition;
     }
 }
@@ -535,7 +539,8 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         set_error(a, out, err, msg);
         return false;
     }
-    if (in->member_epoch == EPOCH_LEAVE || in->member_epoch == EPOCH_LEAVE_STATIC) return leave(g, in, a, out);
+    if (in->member_epoch == EPOCH_LEAVE || in->member_epoch == EPOCH_LEAVE_STATIC)
+        return leave(g, in, a, out);
 
     kg_member *m = in->member_id.len > 0 ? find_member(g, in->member_id) : NULL;
     bool joining = in->member_epoch == EPOCH_JOIN;
@@ -547,12 +552,13 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         gr_tp_set owned;
         gr_tp_set_init(&owned);
         bool have = parse_owned(g, in, &owned);
-        bool ok = in->member_epoch == m->epoch ||
-                  (in->member_epoch == m->previous_epoch && (!have || gr_tp_set_subset(&owned, &m->assigned)));
+        bool ok = in->member_epoch == m->epoch || (in->member_epoch == m->previous_epoch &&
+                                                   (!have || gr_tp_set_subset(&owned, &m->assigned)));
         gr_tp_set_free(&owned);
         if (!ok) {
-            set_error(a, out, GR_ERR_FENCED_MEMBER_EPOCH,
-                      "The consumer group member has an epoch the coordinator does not expect; it must rejoin.");
+            set_error(
+                a, out, GR_ERR_FENCED_MEMBER_EPOCH,
+                "The consumer group member has an epoch the coordinator does not expect; it must rejoin.");
             out->member_id = arena_str(a, m->member_id);
             out->member_epoch = m->epoch;
             return false;
@@ -562,13 +568,15 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
     if (!m) {
         kg_member *old = find_instance(g, in->instance_id);
         if (old && !old->left_static) {
-            set_error(a, out, GR_ERR_UNRELEASED_INSTANCE_ID, "The static member's instance id is still in use.");
+            set_error(a, out, GR_ERR_UNRELEASED_INSTANCE_ID,
+                      "The static member's instance id is still in use.");
             return false;
         }
         if (!old && g->member_count >= (g->env->max_size > 0 && g->env->max_size < GR_GROUP_MEMBERS_MAX
                                             ? g->env->max_size
                                             : GR_GROUP_MEMBERS_MAX)) {
-            set_error(a, out, GR_ERR_GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum size.");
+            set_error(a, out, GR_ERR_GROUP_MAX_SIZE_REACHED,
+                      "The consumer group has reached its maximum size.");
             return false;
         }
         if (g->member_count == g->member_cap) {
@@ -658,8 +666,9 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
     out->error_code = GR_ERR_NONE;
     out->member_id = arena_str(a, m->member_id);
     out->member_epoch = m->epoch;
-    bool full = in->rebalance_timeout_ms != -1 && in->topic_partitions.count >= 0 &&
-                (in->subscribed_topic_names.count >= 0 || (version >= 1 && in->subscribed_topic_regex.len >= 0));
+    bool full =
+        in->rebalance_timeout_ms != -1 && in->topic_partitions.count >= 0 &&
+        (in->subscribed_topic_names.count >= 0 || (version >= 1 && in->subscribed_topic_regex.len >= 0));
     if (joining || full || !gr_tp_set_equal(&before, &m->assigned) || epoch_before != m->epoch)
         fill_assignment(a, &m->assigned, out);
     gr_tp_set_free(&before);
@@ -732,7 +741,8 @@ const char *gr_kg_state_name(const gr_kg_group *g) {
     if (g->member_count == 0) return "Empty";
     if (g->assignment_epoch < g->epoch) return "Assigning";
     for (int32_t i = 0; i < g->member_count; i++)
-        if (g->members[i]->state != MS_STABLE || g->members[i]->epoch != g->assignment_epoch) return "Reconciling";
+        if (g->members[i]->state != MS_STABLE || g->members[i]->epoch != g->assignment_epoch)
+            return "Reconciling";
     return "Stable";
 }
 
@@ -768,7 +778,8 @@ static void describe_set(gr_kg_group *g, gr_arena *a, const gr_tp_set *s,
     int32_t topics = 0;
     for (int32_t i = 0; i < s->count; i++)
         if (i == 0 || memcmp(s->items[i].id, s->items[i - 1].id, 16)) topics++;
-    out->topic_partitions.items = gr_arena_calloc(a, (size_t)(topics ? topics : 1), sizeof *out->topic_partitions.items);
+    out->topic_partitions.items =
+        gr_arena_calloc(a, (size_t)(topics ? topics : 1), sizeof *out->topic_partitions.items);
     out->topic_partitions.count = 0;
     for (int32_t i = 0; i < s->count && out->topic_partitions.items; i++) {
         if (i == 0 || memcmp(s->items[i].id, s->items[i - 1].id, 16)) {
@@ -797,7 +808,8 @@ void gr_kg_describe(gr_kg_group *g, gr_arena *a, gr_consumer_group_describe_resp
     out->group_epoch = g->epoch;
     out->assignment_epoch = g->assignment_epoch;
     out->assignor_name = arena_str(a, g->assignor == GR_ASSIGNOR_RANGE ? "range" : "uniform");
-    out->members.items = gr_arena_calloc(a, (size_t)(g->member_count ? g->member_count : 1), sizeof *out->members.items);
+    out->members.items =
+        gr_arena_calloc(a, (size_t)(g->member_count ? g->member_count : 1), sizeof *out->members.items);
     out->members.count = out->members.items ? g->member_count : 0;
     for (int32_t i = 0; i < out->members.count; i++) {
         const kg_member *m = g->members[i];
@@ -809,8 +821,8 @@ void gr_kg_describe(gr_kg_group *g, gr_arena *a, gr_consumer_group_describe_resp
         dm->member_epoch = m->epoch;
         dm->client_id = arena_str(a, m->client_id ? m->client_id : "");
         dm->client_host = arena_str(a, m->client_host ? m->client_host : "");
-        dm->subscribed_topic_names.items =
-            gr_arena_calloc(a, (size_t)(m->topic_count ? m->topic_count : 1), sizeof *dm->subscribed_topic_names.items);
+        dm->subscribed_topic_names.items = gr_arena_calloc(a, (size_t)(m->topic_count ? m->topic_count : 1),
+                                                           sizeof *dm->subscribed_topic_names.items);
         dm->subscribed_topic_names.count = dm->subscribed_topic_names.items ? m->topic_count : 0;
         for (int32_t k = 0; k < dm->subscribed_topic_names.count; k++)
             dm->subscribed_topic_names.items[k] = arena_str(a, m->topics[k]);

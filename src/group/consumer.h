@@ -56,7 +56,7 @@ void gr_kg_free(gr_kg_group *g);
 int32_t gr_kg_member_count(const gr_kg_group *g);
 int32_t gr_kg_epoch(const gr_kg_group *g);
 void gr_kg_set_epoch(gr_kg_group *g, int32_t epoch); /* restored from __consumer_offsets */
-const char *gr_kg_state_name(const gr_kg_group *g); /* Empty, Assigning, Reconciling, Stable */
+const char *gr_kg_state_name(const gr_kg_group *g);  /* Empty, Assigning, Reconciling, Stable */
 
 typedef struct gr_kg_client {
     gr_str client_id;

@@ -11,8 +11,9 @@
 #include "group/coordinator_internal.h"
 #include "proto/errors.h"
 
-/* Without an authorizer every group operation is allowed: READ(3), DELETE(6), DESCRIBE(8). */
-#define GROUP_AUTHORIZED_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
+/* Without an authorizer every group operation is allowed: READ(3), DELETE(6), DESCRIBE(8),
+   DESCRIBE_CONFIGS(10), ALTER_CONFIGS(11), as Kafka 4 lists them. */
+#define GROUP_AUTHORIZED_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11))
 #define AUTHORIZED_OPERATIONS_OMITTED INT32_MIN
 
 static gr_str arena_copy(gr_arena *a, const char *s) {
@@ -45,8 +46,8 @@ static bool matches_filter(const gr_str *items, int32_t count, const char *value
     return false;
 }
 
-int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request *in, int16_t version, gr_arena *a,
-                          gr_list_groups_response *out) {
+int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request *in, int16_t version,
+                          gr_arena *a, gr_list_groups_response *out) {
     out->groups.count = 0;
     int16_t err = gr_gc_ready(c);
     if (err != GR_ERR_NONE) return err;
@@ -62,12 +63,15 @@ int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request 
             const char *state = gc_group_state_name(g);
             const char *type = g->type == GR_GROUP_CLASSIC ? "classic" : "consumer";
             if (g->type == GR_GROUP_CLASSIC && g->classic->state == GR_CG_DEAD) continue;
-            if (version >= 4 && !matches_filter(in->states_filter.items, in->states_filter.count, state)) continue;
-            if (version >= 5 && !matches_filter(in->types_filter.items, in->types_filter.count, type)) continue;
+            if (version >= 4 && !matches_filter(in->states_filter.items, in->states_filter.count, state))
+                continue;
+            if (version >= 5 && !matches_filter(in->types_filter.items, in->types_filter.count, type))
+                continue;
             gr_list_groups_response_listed_group *lg = &out->groups.items[n++];
             gr_list_groups_response_listed_group_init(lg);
             lg->group_id = arena_copy(a, g->id);
-            lg->protocol_type = arena_copy(a, g->type == GR_GROUP_CLASSIC ? g->classic->protocol_type : "consumer");
+            lg->protocol_type =
+                arena_copy(a, g->type == GR_GROUP_CLASSIC ? g->classic->protocol_type : "consumer");
             lg->group_state = arena_copy(a, state);
             lg->group_type = arena_copy(a, type);
         }
@@ -77,7 +81,8 @@ int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request 
     return GR_ERR_NONE;
 }
 
-static void describe_classic(gr_arena *a, const gr_cg_group *cg, gr_describe_groups_response_described_group *d) {
+static void describe_classic(gr_arena *a, const gr_cg_group *cg,
+                             gr_describe_groups_response_described_group *d) {
     bool stable = cg->state == GR_CG_STABLE && cg->protocol_name;
     d->group_state = arena_copy(a, gr_cg_state_name(cg->state));
     d->protocol_type = arena_copy(a, cg->protocol_type);
@@ -143,7 +148,8 @@ static int16_t delete_one(gr_group_coordinator *c, gr_group *g, gr_partition_log
         return GR_ERR_UNKNOWN_SERVER_ERROR;
     }
     for (uint32_t i = 0; i < n; i++)
-        gr_offsets_batch_add_offset(&ob, id, (gr_str){all[i]->topic, all[i]->topic_len}, all[i]->partition, NULL);
+        gr_offsets_batch_add_offset(&ob, id, (gr_str){all[i]->topic, all[i]->topic_len}, all[i]->partition,
+                                    NULL);
     free(all);
     gr_offsets_batch_add_group(&ob, id, NULL);
     if (g->type == GR_GROUP_CONSUMER) gr_offsets_batch_add_consumer_group(&ob, id, true, 0);
@@ -172,7 +178,8 @@ bool gr_gc_delete_groups(gr_group_coordinator *c, const gr_str *ids, int32_t cou
             errors[i] = ready;
         else if (ids[i].len <= 0)
             errors[i] = GR_ERR_INVALID_GROUP_ID;
-        else if (!(g = gc_group_find(c, ids[i])) || (g->type == GR_GROUP_CLASSIC && g->classic->state == GR_CG_DEAD))
+        else if (!(g = gc_group_find(c, ids[i])) ||
+                 (g->type == GR_GROUP_CLASSIC && g->classic->state == GR_CG_DEAD))
             errors[i] = GR_ERR_GROUP_ID_NOT_FOUND;
         else if (g->type == GR_GROUP_CLASSIC ? g->classic->state != GR_CG_EMPTY
                                              : gr_kg_member_count(g->consumer) > 0)

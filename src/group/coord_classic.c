@@ -38,12 +38,17 @@ static bool join_sizes_ok(const gr_join_group_request *in) {
 
 void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, int16_t version,
                       const gr_gc_client *client, gr_cg_waiter *w) {
-    int16_t err = gr_gc_ready(c);
-    if (err == GR_ERR_NONE && in->group_id.len <= 0) err = GR_ERR_INVALID_GROUP_ID;
-    if (err == GR_ERR_NONE && (in->session_timeout_ms < c->cfg.group_min_session_timeout_ms ||
-                               in->session_timeout_ms > c->cfg.group_max_session_timeout_ms))
+    /* Checked in Kafka's order: the request itself first, then whether groups are loaded. */
+    int16_t err = GR_ERR_NONE;
+    if (in->group_id.len <= 0)
+        err = GR_ERR_INVALID_GROUP_ID;
+    else if (in->session_timeout_ms < c->cfg.group_min_session_timeout_ms ||
+             in->session_timeout_ms > c->cfg.group_max_session_timeout_ms)
         err = GR_ERR_INVALID_SESSION_TIMEOUT;
-    if (err == GR_ERR_NONE && !join_sizes_ok(in)) err = GR_ERR_INVALID_REQUEST;
+    else if (!join_sizes_ok(in))
+        err = GR_ERR_INVALID_REQUEST;
+    else
+        err = gr_gc_ready(c);
     if (err == GR_ERR_NONE) err = gr_gc_ensure_offsets_topic(c);
     if (err != GR_ERR_NONE) {
         join_fail(w, err, in->member_id);
@@ -64,7 +69,8 @@ void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, 
                            .reason = in->reason,
                            .session_timeout_ms = in->session_timeout_ms,
                            /* v0 has no rebalance timeout: the session timeout serves for both. */
-                           .rebalance_timeout_ms = version == 0 ? in->session_timeout_ms : in->rebalance_timeout_ms,
+                           .rebalance_timeout_ms =
+                               version == 0 ? in->session_timeout_ms : in->rebalance_timeout_ms,
                            .protocol_count = n,
                            .protocol_names = names,
                            .protocol_metadata = metadata,
@@ -91,11 +97,13 @@ void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, 
     pthread_mutex_unlock(&c->mu);
 }
 
-void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, int16_t version, gr_cg_waiter *w) {
+void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, int16_t version,
+                      gr_cg_waiter *w) {
     int16_t err = gr_gc_ready(c);
     if (err == GR_ERR_NONE && in->group_id.len <= 0) err = GR_ERR_INVALID_GROUP_ID;
     for (int32_t i = 0; err == GR_ERR_NONE && i < in->assignments.count; i++)
-        if (in->assignments.items[i].assignment.len > GR_GROUP_METADATA_MAX_BYTES) err = GR_ERR_INVALID_REQUEST;
+        if (in->assignments.items[i].assignment.len > GR_GROUP_METADATA_MAX_BYTES)
+            err = GR_ERR_INVALID_REQUEST;
     if (err != GR_ERR_NONE) {
         sync_fail(w, err);
         return;
@@ -127,8 +135,8 @@ void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, 
 
 int16_t gr_gc_heartbeat(gr_group_coordinator *c, gr_str group_id, gr_str member_id, gr_str instance_id,
                         int32_t generation) {
-    if (gr_gc_ready(c) != GR_ERR_NONE) return GR_ERR_NONE; /* loading: answer blindly, as Kafka does */
     if (group_id.len <= 0) return GR_ERR_INVALID_GROUP_ID;
+    if (gr_gc_ready(c) != GR_ERR_NONE) return GR_ERR_NONE; /* loading: answer blindly, as Kafka does */
     pthread_mutex_lock(&c->mu);
     gr_group *g = gc_group_find(c, group_id);
     int16_t err = !g || g->type != GR_GROUP_CLASSIC
@@ -138,8 +146,8 @@ int16_t gr_gc_heartbeat(gr_group_coordinator *c, gr_str group_id, gr_str member_
     return err;
 }
 
-int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_leaving *members, int32_t count,
-                          int16_t *errors) {
+int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_leaving *members,
+                          int32_t count, int16_t *errors) {
     int16_t err = gr_gc_ready(c);
     if (err == GR_ERR_NONE && group_id.len <= 0) err = GR_ERR_INVALID_GROUP_ID;
     if (err != GR_ERR_NONE) return err;

@@ -18,7 +18,8 @@ static void persist_epoch(gr_group_coordinator *c, gr_group *g) {
     gr_offsets_batch_free(&ob);
 }
 
-static void heartbeat_fail(gr_arena *a, gr_consumer_group_heartbeat_response *out, int16_t err, const char *msg) {
+static void heartbeat_fail(gr_arena *a, gr_consumer_group_heartbeat_response *out, int16_t err,
+                           const char *msg) {
     out->error_code = err;
     if (msg) {
         size_t n = strlen(msg);
@@ -27,13 +28,14 @@ static void heartbeat_fail(gr_arena *a, gr_consumer_group_heartbeat_response *ou
     }
 }
 
-void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_heartbeat_request *in, int16_t version,
-                              const gr_gc_client *client, gr_arena *a, gr_consumer_group_heartbeat_response *out) {
-    int16_t err = gr_gc_ready(c);
-    if (err == GR_ERR_NONE && in->group_id.len <= 0) {
+void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_heartbeat_request *in,
+                              int16_t version, const gr_gc_client *client, gr_arena *a,
+                              gr_consumer_group_heartbeat_response *out) {
+    if (in->group_id.len <= 0) {
         heartbeat_fail(a, out, GR_ERR_INVALID_REQUEST, "GroupId can't be empty.");
         return;
     }
+    int16_t err = gr_gc_ready(c);
     if (err == GR_ERR_NONE) err = gr_gc_ensure_offsets_topic(c);
     if (err != GR_ERR_NONE) {
         heartbeat_fail(a, out, err, NULL);
@@ -68,8 +70,8 @@ void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_h
     pthread_mutex_unlock(&c->mu);
 }
 
-void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_describe_request *in, gr_arena *a,
-                             gr_consumer_group_describe_response *out) {
+void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_describe_request *in,
+                             gr_arena *a, gr_consumer_group_describe_response *out) {
     int32_t n = in->group_ids.count > 0 ? in->group_ids.count : 0;
     out->groups.items = gr_arena_calloc(a, (size_t)(n ? n : 1), sizeof *out->groups.items);
     out->groups.count = out->groups.items ? n : 0;
@@ -93,7 +95,8 @@ void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_de
             continue;
         }
         gr_kg_describe(g->consumer, a, d);
-        if (in->include_authorized_operations) d->authorized_operations = (1 << 3) | (1 << 6) | (1 << 8);
+        if (in->include_authorized_operations)
+            d->authorized_operations = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
     }
     pthread_mutex_unlock(&c->mu);
 }

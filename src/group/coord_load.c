@@ -55,17 +55,16 @@ static void apply_group(gr_group_coordinator *c, const gr_offsets_record *r) {
     if (!ms) return;
     for (int32_t i = 0; i < n; i++) {
         const gr_group_metadata_value_member_metadata *m = &v->members.items[i];
-        ms[i] = (gr_cg_restored_member){.member_id = m->member_id,
-                                        .instance_id = r->value_version >= 3 ? m->group_instance_id
-                                                                             : (gr_str){NULL, -1},
-                                        .client_id = m->client_id,
-                                        .client_host = m->client_host,
-                                        .session_timeout_ms = m->session_timeout,
-                                        .rebalance_timeout_ms = r->value_version >= 1 && m->rebalance_timeout >= 0
-                                                                    ? m->rebalance_timeout
-                                                                    : m->session_timeout,
-                                        .subscription = m->subscription,
-                                        .assignment = m->assignment};
+        ms[i] = (gr_cg_restored_member){
+            .member_id = m->member_id,
+            .instance_id = r->value_version >= 3 ? m->group_instance_id : (gr_str){NULL, -1},
+            .client_id = m->client_id,
+            .client_host = m->client_host,
+            .session_timeout_ms = m->session_timeout,
+            .rebalance_timeout_ms = r->value_version >= 1 && m->rebalance_timeout >= 0 ? m->rebalance_timeout
+                                                                                       : m->session_timeout,
+            .subscription = m->subscription,
+            .assignment = m->assignment};
     }
     gr_str type = v->protocol_type.len > 0 ? v->protocol_type : (gr_str){NULL, -1};
     int64_t ts = r->value_version >= 2 ? v->current_state_timestamp : -1;
@@ -93,9 +92,16 @@ static void apply_consumer_group(gr_group_coordinator *c, const gr_offsets_recor
 void gc_apply_record(gr_group_coordinator *c, int32_t partition, const gr_offsets_record *r) {
     (void)partition;
     switch (r->type) {
-    case GR_OREC_OFFSET: apply_offset(c, r); break;
-    case GR_OREC_GROUP: apply_group(c, r); break;
-    case GR_OREC_CONSUMER_GROUP: apply_consumer_group(c, r); break;
-    case GR_OREC_IGNORED: break;
+    case GR_OREC_OFFSET:
+        apply_offset(c, r);
+        break;
+    case GR_OREC_GROUP:
+        apply_group(c, r);
+        break;
+    case GR_OREC_CONSUMER_GROUP:
+        apply_consumer_group(c, r);
+        break;
+    case GR_OREC_IGNORED:
+        break;
     }
 }

@@ -22,12 +22,13 @@ static void set_all_errors(gr_offset_commit_response *out, int16_t err) {
                 out->topics.items[t].partitions.items[p].error_code = err;
 }
 
-static int16_t validate_commit(gr_group *g, const gr_offset_commit_request *in, int16_t version, int64_t now_ms) {
+static int16_t validate_commit(gr_group *g, const gr_offset_commit_request *in, int16_t version,
+                               int64_t now_ms) {
     if (g->type == GR_GROUP_CLASSIC)
         return gr_cg_validate_commit(g->classic, in->member_id, in->group_instance_id,
                                      in->generation_id_or_member_epoch, false, now_ms);
-    return gr_kg_validate_commit(g->consumer, in->member_id, in->group_instance_id, in->generation_id_or_member_epoch,
-                                 version);
+    return gr_kg_validate_commit(g->consumer, in->member_id, in->group_instance_id,
+                                 in->generation_id_or_member_epoch, version);
 }
 
 bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_request *in, int16_t version,
@@ -58,14 +59,16 @@ bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_reques
         return false;
     }
     int64_t now = gr_wall_ms();
-    int64_t expire = version >= 2 && version <= 4 && in->retention_time_ms >= 0 ? now + in->retention_time_ms : -1;
+    int64_t expire =
+        version >= 2 && version <= 4 && in->retention_time_ms >= 0 ? now + in->retention_time_ms : -1;
     gr_offsets_batch ob;
     gr_offsets_batch_begin(&ob, now);
     for (int32_t t = 0; t < in->topics.count; t++) {
         const gr_offset_commit_request_offset_commit_request_topic *it = &in->topics.items[t];
         for (int32_t p = 0; p < it->partitions.count; p++) {
             const gr_offset_commit_request_offset_commit_request_partition *ip = &it->partitions.items[p];
-            gr_offset_commit_response_offset_commit_response_partition *op = &out->topics.items[t].partitions.items[p];
+            gr_offset_commit_response_offset_commit_response_partition *op =
+                &out->topics.items[t].partitions.items[p];
             if (op->error_code != GR_ERR_NONE) continue; /* refused by the caller (unknown partition) */
             if (ip->committed_metadata.len > GR_OFFSET_METADATA_MAX_BYTES) {
                 op->error_code = GR_ERR_OFFSET_METADATA_TOO_LARGE;
@@ -87,7 +90,8 @@ bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_reques
         const gr_offset_commit_request_offset_commit_request_topic *it = &in->topics.items[t];
         for (int32_t p = 0; p < it->partitions.count; p++) {
             const gr_offset_commit_request_offset_commit_request_partition *ip = &it->partitions.items[p];
-            gr_offset_commit_response_offset_commit_response_partition *op = &out->topics.items[t].partitions.items[p];
+            gr_offset_commit_response_offset_commit_response_partition *op =
+                &out->topics.items[t].partitions.items[p];
             if (op->error_code != GR_ERR_NONE) continue;
             if (err != GR_ERR_NONE) {
                 op->error_code = err;
@@ -126,8 +130,8 @@ static void fill_fetched(gr_arena *a, gr_gc_fetched *f, const gr_committed *e) {
 }
 
 int16_t gr_gc_fetch_offsets(gr_group_coordinator *c, gr_str group_id, gr_str member_id, int32_t member_epoch,
-                            const gr_gc_offset_query *topics, int32_t topic_count, gr_arena *a, gr_gc_fetched **out,
-                            int32_t *count) {
+                            const gr_gc_offset_query *topics, int32_t topic_count, gr_arena *a,
+                            gr_gc_fetched **out, int32_t *count) {
     *out = NULL;
     *count = 0;
     int16_t err = gr_gc_ready(c);
@@ -160,7 +164,8 @@ int16_t gr_gc_fetch_offsets(gr_group_coordinator *c, gr_str group_id, gr_str mem
         *count = (int32_t)n;
     } else {
         int64_t total = 0;
-        for (int32_t t = 0; t < topic_count; t++) total += topics[t].partition_count > 0 ? topics[t].partition_count : 0;
+        for (int32_t t = 0; t < topic_count; t++)
+            total += topics[t].partition_count > 0 ? topics[t].partition_count : 0;
         gr_gc_fetched *f = gr_arena_calloc(a, (size_t)(total ? total : 1), sizeof *f);
         if (!f) {
             pthread_mutex_unlock(&c->mu);
@@ -171,7 +176,8 @@ int16_t gr_gc_fetch_offsets(gr_group_coordinator *c, gr_str group_id, gr_str mem
             for (int32_t p = 0; p < topics[t].partition_count; p++, k++) {
                 f[k].topic = topics[t].topic;
                 f[k].partition = topics[t].partitions[p];
-                fill_fetched(a, &f[k], g ? gr_offsets_get(&g->offsets, topics[t].topic, f[k].partition) : NULL);
+                fill_fetched(a, &f[k],
+                             g ? gr_offsets_get(&g->offsets, topics[t].topic, f[k].partition) : NULL);
             }
         }
         *out = f;
@@ -196,8 +202,11 @@ static int16_t delete_offsets_scope(const gr_group *g, bool *all_eligible) {
     }
     const gr_cg_group *cg = g->classic;
     switch (cg->state) {
-    case GR_CG_DEAD: return GR_ERR_GROUP_ID_NOT_FOUND;
-    case GR_CG_EMPTY: *all_eligible = true; return GR_ERR_NONE;
+    case GR_CG_DEAD:
+        return GR_ERR_GROUP_ID_NOT_FOUND;
+    case GR_CG_EMPTY:
+        *all_eligible = true;
+        return GR_ERR_NONE;
     default:
         if (cg->protocol_type && !strcmp(cg->protocol_type, CONSUMER_PROTOCOL_TYPE)) return GR_ERR_NONE;
         return GR_ERR_NON_EMPTY_GROUP;
@@ -248,7 +257,8 @@ bool gr_gc_delete_offsets(gr_group_coordinator *c, const gr_offset_delete_reques
                 ot->partitions.items[p].error_code = GR_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
                 continue;
             }
-            if (gr_offsets_get(&g->offsets, it->name, idx)) gr_offsets_batch_add_offset(&ob, in->group_id, it->name, idx, NULL);
+            if (gr_offsets_get(&g->offsets, it->name, idx))
+                gr_offsets_batch_add_offset(&ob, in->group_id, it->name, idx, NULL);
         }
     }
     gr_partition_log *log = NULL;
@@ -268,6 +278,39 @@ bool gr_gc_delete_offsets(gr_group_coordinator *c, const gr_offset_delete_reques
     if (err != GR_ERR_NONE || !log) return false;
     gc_flush(c, &log, 1, done, ud);
     return true;
+}
+
+void gr_gc_topic_deleted(gr_group_coordinator *c, gr_str topic) {
+    if (!c || topic.len <= 0 || gr_gc_ready(c) != GR_ERR_NONE) return;
+    pthread_mutex_lock(&c->mu);
+    int64_t now = gr_wall_ms();
+    for (uint32_t b = 0; b < c->bucket_count; b++) {
+        for (gr_group *g = c->buckets[b]; g; g = g->next) {
+            if (!gr_offsets_has_topic(&g->offsets, topic)) continue;
+            uint32_t n = 0;
+            gr_committed **all = gr_offsets_sorted(&g->offsets, &n);
+            if (!all) continue;
+            gr_offsets_batch ob;
+            gr_offsets_batch_begin(&ob, now);
+            gr_str id = {g->id, g->id_len};
+            uint32_t k = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                if (all[i]->topic_len != topic.len ||
+                    memcmp(all[i]->topic, topic.ptr, (size_t)topic.len) != 0)
+                    continue;
+                gr_offsets_batch_add_offset(&ob, id, topic, all[i]->partition, NULL);
+                all[k++] = all[i];
+            }
+            gr_partition_log *log;
+            if (gc_append(c, g->partition, &ob, &log) == GR_ERR_NONE) {
+                if (log) gc_flush(c, &log, 1, NULL, NULL);
+                for (uint32_t i = 0; i < k; i++) gr_offsets_remove(&g->offsets, topic, all[i]->partition);
+            }
+            gr_offsets_batch_free(&ob);
+            free(all);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- expiry ------------------------------------------------------------------------------- */
@@ -303,7 +346,8 @@ static gr_committed **collect_expired(gr_group_coordinator *c, gr_group *g, int6
         gr_committed *e = all[i];
         gr_str topic = {e->topic, e->topic_len};
         if (!all_unused && subscribed(g, topic)) continue; /* topics in use never expire */
-        int64_t base = use_state_time && state_ms > e->commit_timestamp_ms ? state_ms : e->commit_timestamp_ms;
+        int64_t base =
+            use_state_time && state_ms > e->commit_timestamp_ms ? state_ms : e->commit_timestamp_ms;
         if (offset_expired(e, base, now_ms, c->cfg.offsets_retention_ms)) all[(*count)++] = e;
     }
     return all;
@@ -358,5 +402,6 @@ void gc_expire_offsets(gr_group_coordinator *c, int64_t now_ms) {
             g = next;
         }
     }
-    if (total || groups_gone) GR_INFO("group", "expired %u offset(s); removed %u unused group(s)", total, groups_gone);
+    if (total || groups_gone)
+        GR_INFO("group", "expired %u offset(s); removed %u unused group(s)", total, groups_gone);
 }

@@ -20,6 +20,10 @@
 #define OFFSETS_TOPIC_SEGMENT_BYTES "104857600" /* Kafka's offsets.topic.segment.bytes */
 #define LOAD_DECOMPRESS_MAX_BYTES (64u * 1024u * 1024u)
 #define LOAD_ARENA_BYTES (64u * 1024u * 1024u)
+/* Kafka's defaults, for callers that leave the settings at 0. */
+#define OFFSETS_RETENTION_CHECK_INTERVAL_MS_DEFAULT 600000
+#define CONSUMER_SESSION_TIMEOUT_MS_DEFAULT 45000
+#define CONSUMER_HEARTBEAT_INTERVAL_MS_DEFAULT 5000
 
 /* ---- registry ------------------------------------------------------------------------------- */
 
@@ -136,7 +140,8 @@ bool gc_group_convert(gr_group_coordinator *c, gr_group *g, gr_group_type type) 
 bool gc_group_is_empty(const gr_group *g) {
     if (g->offsets.count) return false;
     if (g->type == GR_GROUP_CLASSIC)
-        return gr_cg_is_empty(g->classic) && g->classic->pending_count == 0 && g->classic->state == GR_CG_EMPTY;
+        return gr_cg_is_empty(g->classic) && g->classic->pending_count == 0 &&
+               g->classic->state == GR_CG_EMPTY;
     return gr_kg_member_count(g->consumer) == 0;
 }
 
@@ -155,9 +160,11 @@ static void adopt_topic(gr_group_coordinator *c, gr_topic *t) {
         for (gr_group *g = c->buckets[b]; g; g = g->next)
             g->partition = gr_group_partition_for(g->id, (size_t)g->id_len, c->offsets_partitions);
     pthread_mutex_unlock(&c->mu);
+    atomic_store(&c->topic_ready, true);
 }
 
 int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c) {
+    if (atomic_load(&c->topic_ready)) return GR_ERR_NONE;
     pthread_mutex_lock(&c->topic_mu);
     if (c->offsets_topic) {
         pthread_mutex_unlock(&c->topic_mu);
@@ -176,7 +183,8 @@ int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c) {
             gr_topics_create(c->svc.topics, name, c->cfg.offsets_topic_num_partitions, &configs, false, &why);
         gr_properties_free(&configs);
         if (err != GR_ERR_NONE && err != GR_ERR_TOPIC_ALREADY_EXISTS)
-            GR_ERROR("group", "cannot create %s: %s (%s)", GR_OFFSETS_TOPIC, gr_error_name(err), why ? why : "");
+            GR_ERROR("group", "cannot create %s: %s (%s)", GR_OFFSETS_TOPIC, gr_error_name(err),
+                     why ? why : "");
         t = gr_topics_get(c->svc.topics, name);
     }
     if (t) adopt_topic(c, t);
@@ -187,16 +195,21 @@ int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c) {
 /* How Kafka reports a failed coordinator write to clients. */
 static int16_t map_append_error(int16_t err) {
     switch (err) {
-    case GR_ERR_NONE: return GR_ERR_NONE;
+    case GR_ERR_NONE:
+        return GR_ERR_NONE;
     case GR_ERR_UNKNOWN_TOPIC_OR_PARTITION:
     case GR_ERR_NOT_ENOUGH_REPLICAS:
-    case GR_ERR_REQUEST_TIMED_OUT: return GR_ERR_COORDINATOR_NOT_AVAILABLE;
+    case GR_ERR_REQUEST_TIMED_OUT:
+        return GR_ERR_COORDINATOR_NOT_AVAILABLE;
     case GR_ERR_NOT_LEADER_OR_FOLLOWER:
-    case GR_ERR_KAFKA_STORAGE_ERROR: return GR_ERR_NOT_COORDINATOR;
+    case GR_ERR_KAFKA_STORAGE_ERROR:
+        return GR_ERR_NOT_COORDINATOR;
     case GR_ERR_MESSAGE_TOO_LARGE:
     case GR_ERR_RECORD_LIST_TOO_LARGE:
-    case GR_ERR_INVALID_FETCH_SIZE: return GR_ERR_INVALID_COMMIT_OFFSET_SIZE;
-    default: return GR_ERR_UNKNOWN_SERVER_ERROR;
+    case GR_ERR_INVALID_FETCH_SIZE:
+        return GR_ERR_INVALID_COMMIT_OFFSET_SIZE;
+    default:
+        return GR_ERR_UNKNOWN_SERVER_ERROR;
     }
 }
 
@@ -292,7 +305,8 @@ int16_t gc_store_classic(void *ud, gr_cg_group *cg) {
         ms[i].rebalance_timeout = m->rebalance_timeout_ms;
         ms[i].session_timeout = m->session_timeout_ms;
         const gr_cg_protocol *p = gr_cg_member_protocol(m, cg->protocol_name);
-        ms[i].subscription = p ? (gr_bytes){p->metadata, p->metadata_len} : (gr_bytes){(const uint8_t *)"", 0};
+        ms[i].subscription =
+            p ? (gr_bytes){p->metadata, p->metadata_len} : (gr_bytes){(const uint8_t *)"", 0};
         ms[i].assignment = (gr_bytes){m->assignment ? m->assignment : (const uint8_t *)"", m->assignment_len};
     }
     v.members.items = ms;
@@ -414,8 +428,8 @@ static void on_expiry_timer(void *ud) {
 static void start_timers(void *ud) {
     gr_group_coordinator *c = ud;
     if (!atomic_load(&c->stopping)) {
-        c->expiry_timer_id =
-            gr_loop_timer_add(c->svc.timer_loop, c->cfg.offsets_retention_check_interval_ms, on_expiry_timer, c);
+        c->expiry_timer_id = gr_loop_timer_add(c->svc.timer_loop, c->cfg.offsets_retention_check_interval_ms,
+                                               on_expiry_timer, c);
         pthread_mutex_lock(&c->mu);
         int64_t want = c->wanted_ms;
         c->wanted_ms = GR_DEADLINE_NONE;
@@ -478,8 +492,8 @@ static void apply_batch(gr_group_coordinator *c, int32_t partition, const uint8_
         /* Written by another broker (we never compress): rebuild an uncompressed copy to iterate. */
         gr_buf_reset(scratch);
         gr_buf_put(scratch, batch, GR_BATCH_HEADER_BYTES);
-        if (gr_decompress(gr_batch_compression(&h), batch + GR_BATCH_HEADER_BYTES, size - GR_BATCH_HEADER_BYTES,
-                          scratch, LOAD_DECOMPRESS_MAX_BYTES) != 0 ||
+        if (gr_decompress(gr_batch_compression(&h), batch + GR_BATCH_HEADER_BYTES,
+                          size - GR_BATCH_HEADER_BYTES, scratch, LOAD_DECOMPRESS_MAX_BYTES) != 0 ||
             scratch->oom) {
             GR_WARN("group", "skipping an unreadable compressed batch in %s-%d", GR_OFFSETS_TOPIC, partition);
             return;
@@ -520,8 +534,8 @@ static void load_partition(gr_group_coordinator *c, int32_t index, gr_partition_
         gr_plog_read(log, offset, GR_OFFSETS_LOAD_READ_BYTES, true, &rr);
         if (rr.error != GR_ERR_NONE || !rr.file || rr.length <= 0) {
             if (rr.error != GR_ERR_NONE)
-                GR_WARN("group", "reading %s-%d at %lld failed: %s", GR_OFFSETS_TOPIC, index, (long long)offset,
-                        gr_error_name(rr.error));
+                GR_WARN("group", "reading %s-%d at %lld failed: %s", GR_OFFSETS_TOPIC, index,
+                        (long long)offset, gr_error_name(rr.error));
             if (rr.file) gr_file_ref_release(rr.file);
             break;
         }
@@ -544,7 +558,8 @@ static void load_partition(gr_group_coordinator *c, int32_t index, gr_partition_
             gr_batch_header_parse(buf + pos, &h);
             int64_t size = gr_batch_size(&h);
             if (size < GR_BATCH_HEADER_BYTES || pos + (size_t)size > (size_t)got) break;
-            if (gr_batch_last_offset(&h) >= offset) apply_batch(c, index, buf + pos, (size_t)size, &arena, &scratch);
+            if (gr_batch_last_offset(&h) >= offset)
+                apply_batch(c, index, buf + pos, (size_t)size, &arena, &scratch);
             next = gr_batch_last_offset(&h) + 1;
             pos += (size_t)size;
         }
@@ -574,8 +589,8 @@ void gc_load(gr_group_coordinator *c) {
         pthread_mutex_lock(&c->mu);
         uint32_t groups = c->group_count;
         pthread_mutex_unlock(&c->mu);
-        GR_INFO("group", "loaded %u group(s) from %d partition(s) of %s in %lld ms", groups, n, GR_OFFSETS_TOPIC,
-                (long long)(gr_mono_ms() - started));
+        GR_INFO("group", "loaded %u group(s) from %d partition(s) of %s in %lld ms", groups, n,
+                GR_OFFSETS_TOPIC, (long long)(gr_mono_ms() - started));
     }
     atomic_store(&c->loaded, true);
 }
@@ -597,7 +612,11 @@ gr_group_coordinator *gr_gc_new(const gr_gc_config *cfg, const gr_gc_services *s
     c->cfg = *cfg;
     c->svc = *svc;
     if (c->cfg.offsets_retention_check_interval_ms <= 0)
-        c->cfg.offsets_retention_check_interval_ms = GR_OFFSETS_RETENTION_CHECK_INTERVAL_MS;
+        c->cfg.offsets_retention_check_interval_ms = OFFSETS_RETENTION_CHECK_INTERVAL_MS_DEFAULT;
+    if (c->cfg.consumer_session_timeout_ms <= 0)
+        c->cfg.consumer_session_timeout_ms = CONSUMER_SESSION_TIMEOUT_MS_DEFAULT;
+    if (c->cfg.consumer_heartbeat_interval_ms <= 0)
+        c->cfg.consumer_heartbeat_interval_ms = CONSUMER_HEARTBEAT_INTERVAL_MS_DEFAULT;
     if (c->cfg.offsets_topic_num_partitions <= 0) c->cfg.offsets_topic_num_partitions = 1;
     c->offsets_partitions = c->cfg.offsets_topic_num_partitions;
     pthread_mutex_init(&c->mu, NULL);
@@ -605,6 +624,7 @@ gr_group_coordinator *gr_gc_new(const gr_gc_config *cfg, const gr_gc_services *s
     atomic_init(&c->refs, 1);
     atomic_init(&c->loaded, false);
     atomic_init(&c->stopping, false);
+    atomic_init(&c->topic_ready, false);
     c->armed_at_ms = c->wanted_ms = GR_DEADLINE_NONE;
     c->classic_env = (gr_cg_env){.ud = c,
                                  .store = gc_store_classic,
@@ -616,8 +636,8 @@ gr_group_coordinator *gr_gc_new(const gr_gc_config *cfg, const gr_gc_services *s
                                   .topic_by_name = topic_by_name,
                                   .topic_by_id = topic_by_id,
                                   .each_topic = each_topic,
-                                  .session_timeout_ms = cfg->consumer_session_timeout_ms,
-                                  .heartbeat_interval_ms = cfg->consumer_heartbeat_interval_ms,
+                                  .session_timeout_ms = c->cfg.consumer_session_timeout_ms,
+                                  .heartbeat_interval_ms = c->cfg.consumer_heartbeat_interval_ms,
                                   .max_size = cfg->group_max_size};
     if (!grow(c)) {
         free(c);

@@ -59,8 +59,8 @@ typedef struct gr_gc_config {
 typedef struct gr_gc_services {
     gr_topics *topics;
     gr_flusher *flusher;
-    gr_loop *timer_loop;                /* loop 0: runs the coordinator's timers */
-    void (*data_arrived)(void *ud);     /* records were appended (wakes waiting fetches) */
+    gr_loop *timer_loop;            /* loop 0: runs the coordinator's timers */
+    void (*data_arrived)(void *ud); /* records were appended (wakes waiting fetches) */
     void *data_arrived_ud;
 } gr_gc_services;
 
@@ -83,7 +83,8 @@ typedef struct gr_gc_client {
 
 void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, int16_t version,
                       const gr_gc_client *client, gr_cg_waiter *w);
-void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, int16_t version, gr_cg_waiter *w);
+void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, int16_t version,
+                      gr_cg_waiter *w);
 int16_t gr_gc_heartbeat(gr_group_coordinator *c, gr_str group_id, gr_str member_id, gr_str instance_id,
                         int32_t generation);
 /* LeaveGroup: errors[i] for members[i]; returns the top-level error. */
@@ -91,14 +92,15 @@ typedef struct gr_gc_leaving {
     gr_str member_id;
     gr_str instance_id;
 } gr_gc_leaving;
-int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_leaving *members, int32_t count,
-                          int16_t *errors);
+int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_leaving *members,
+                          int32_t count, int16_t *errors);
 
 /* ---- offsets ---------------------------------------------------------------------------------- */
 
 /* Fills the response's error codes (the caller built its topics/partitions to mirror the request;
-   partitions it already gave an error, such as an unknown topic, are left out). Returns true if the reply must wait for done(ud, error) (called on the flusher thread once the
-   records are on disk; error != 0 means they may not be). */
+   partitions it already gave an error, such as an unknown topic, are left out). Returns true if the reply
+   must wait for done(ud, error) (called on the flusher thread once the records are on disk; error != 0 means
+   they may not be). */
 bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_request *in, int16_t version,
                           gr_offset_commit_response *out, gr_flush_done_fn done, void *ud);
 
@@ -120,14 +122,17 @@ typedef struct gr_gc_fetched {
 /* OffsetFetch for one group. topic_count -1 = every committed offset. Results are in query order
    (or sorted by topic and partition), copied into the arena. Returns the group-level error. */
 int16_t gr_gc_fetch_offsets(gr_group_coordinator *c, gr_str group_id, gr_str member_id, int32_t member_epoch,
-                            const gr_gc_offset_query *topics, int32_t topic_count, gr_arena *a, gr_gc_fetched **out,
-                            int32_t *count);
+                            const gr_gc_offset_query *topics, int32_t topic_count, gr_arena *a,
+                            gr_gc_fetched **out, int32_t *count);
+
+/* A topic was deleted: its committed offsets go too (tombstones), as in Kafka. */
+void gr_gc_topic_deleted(gr_group_coordinator *c, gr_str topic);
 
 /* ---- administration ------------------------------------------------------------------------- */
 
 /* Fills out->groups (arena). Returns the top-level error. */
-int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request *in, int16_t version, gr_arena *a,
-                          gr_list_groups_response *out);
+int16_t gr_gc_list_groups(gr_group_coordinator *c, const gr_list_groups_request *in, int16_t version,
+                          gr_arena *a, gr_list_groups_response *out);
 void gr_gc_describe_groups(gr_group_coordinator *c, const gr_describe_groups_request *in, gr_arena *a,
                            gr_describe_groups_response *out);
 /* errors[i] for ids[i]. Returns true if done(ud) must be awaited (tombstones being flushed). */
@@ -139,9 +144,10 @@ bool gr_gc_delete_offsets(gr_group_coordinator *c, const gr_offset_delete_reques
 
 /* ---- KIP-848 consumer groups ---------------------------------------------------------------- */
 
-void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_heartbeat_request *in, int16_t version,
-                              const gr_gc_client *client, gr_arena *a, gr_consumer_group_heartbeat_response *out);
-void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_describe_request *in, gr_arena *a,
-                             gr_consumer_group_describe_response *out);
+void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_heartbeat_request *in,
+                              int16_t version, const gr_gc_client *client, gr_arena *a,
+                              gr_consumer_group_heartbeat_response *out);
+void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_describe_request *in,
+                             gr_arena *a, gr_consumer_group_describe_response *out);
 
 #endif

@@ -27,8 +27,8 @@ typedef struct gr_group {
     int32_t id_len;
     int32_t partition; /* of __consumer_offsets */
     gr_group_type type;
-    gr_cg_group *classic;   /* type CLASSIC */
-    gr_kg_group *consumer;  /* type CONSUMER */
+    gr_cg_group *classic;  /* type CLASSIC */
+    gr_kg_group *consumer; /* type CONSUMER */
     gr_offsets offsets;
 } gr_group;
 
@@ -46,6 +46,7 @@ struct gr_group_coordinator {
     pthread_mutex_t topic_mu;
     gr_topic *offsets_topic;
     int32_t offsets_partitions;
+    atomic_bool topic_ready; /* offsets_topic is set: lets requests skip topic_mu */
 
     atomic_bool loaded;
     atomic_bool stopping;
@@ -53,9 +54,9 @@ struct gr_group_coordinator {
     bool loader_started;
 
     /* Timers, owned by loop 0 (svc.timer_loop). */
-    int64_t armed_at_ms;  /* deadline the pending timer fires at; GR_DEADLINE_NONE if none */
+    int64_t armed_at_ms; /* deadline the pending timer fires at; GR_DEADLINE_NONE if none */
     uint64_t timer_id;
-    int64_t wanted_ms;    /* earliest deadline asked for since the timer was last armed */
+    int64_t wanted_ms; /* earliest deadline asked for since the timer was last armed */
     bool rearm_posted;
     uint64_t expiry_timer_id;
     atomic_int refs; /* functions posted to loop 0 keep the coordinator alive */

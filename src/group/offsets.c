@@ -16,7 +16,8 @@ static uint32_t hash_key(gr_str topic, int32_t partition) {
 }
 
 static bool key_eq(const gr_committed *e, gr_str topic, int32_t partition) {
-    return e->partition == partition && e->topic_len == topic.len && memcmp(e->topic, topic.ptr, (size_t)topic.len) == 0;
+    return e->partition == partition && e->topic_len == topic.len &&
+           memcmp(e->topic, topic.ptr, (size_t)topic.len) == 0;
 }
 
 void gr_offsets_init(gr_offsets *o) { memset(o, 0, sizeof *o); }

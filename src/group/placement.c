@@ -38,7 +38,8 @@ static uint32_t next_code_point(const unsigned char *s, size_t len, size_t *i) {
         cp = (cp << 6) | (cc & 0x3F);
     }
     /* Overlong three/four-byte forms, surrogates and values past U+10FFFF are malformed. */
-    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
         (*i)++;
         return REPLACEMENT_CHAR;
     }

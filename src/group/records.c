@@ -126,6 +126,8 @@ int gr_offsets_record_decode(gr_bytes key, gr_bytes value, gr_arena *a, gr_offse
         if (out->tombstone) return 0;
         if (vv > CONSUMER_GROUP_METADATA_VALUE_VERSION_MAX) return -1;
         return gr_consumer_group_metadata_value_decode(&vr, a, vv, &out->cg_value) != 0 ? -1 : 0;
-    default: out->type = GR_OREC_IGNORED; return 0;
+    default:
+        out->type = GR_OREC_IGNORED;
+        return 0;
     }
 }

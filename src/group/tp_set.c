@@ -75,7 +75,8 @@ bool gr_tp_set_equal(const gr_tp_set *a, const gr_tp_set *b) {
 bool gr_tp_set_minus(gr_tp_set *out, const gr_tp_set *a, const gr_tp_set *b) {
     gr_tp_set_clear(out);
     for (int32_t i = 0; i < a->count; i++)
-        if (!gr_tp_set_contains(b, &a->items[i]) && !gr_tp_set_push(out, a->items[i].id, a->items[i].partition))
+        if (!gr_tp_set_contains(b, &a->items[i]) &&
+            !gr_tp_set_push(out, a->items[i].id, a->items[i].partition))
             return false;
     return true;
 }
@@ -83,7 +84,8 @@ bool gr_tp_set_minus(gr_tp_set *out, const gr_tp_set *a, const gr_tp_set *b) {
 bool gr_tp_set_intersect(gr_tp_set *out, const gr_tp_set *a, const gr_tp_set *b) {
     gr_tp_set_clear(out);
     for (int32_t i = 0; i < a->count; i++)
-        if (gr_tp_set_contains(b, &a->items[i]) && !gr_tp_set_push(out, a->items[i].id, a->items[i].partition))
+        if (gr_tp_set_contains(b, &a->items[i]) &&
+            !gr_tp_set_push(out, a->items[i].id, a->items[i].partition))
             return false;
     return true;
 }

@@ -44,9 +44,10 @@ SCENARIOS = {
     "error_future_timestamp": {"features": ["produce"], "topic": (1, {})},
     # Probes: observations about the broker rather than a client feature; not in the matrix.
     "lz4_dependent_blocks": {"features": [], "topic": (1, {})},
+    "corrupt_compressed_batch": {"features": [], "topic": (1, {})},
 }
 
-PROBES = ["lz4_dependent_blocks"]
+PROBES = ["lz4_dependent_blocks", "corrupt_compressed_batch"]
 ALL = [s for s in SCENARIOS if s not in PROBES]
 COMPRESSION = ["compression_gzip", "compression_snappy", "compression_lz4", "compression_zstd"]
 
@@ -75,10 +76,13 @@ CLIENTS = [
      "scenarios": ALL},
     {"id": "kafka-python-debian", "name": "kafka-python (Debian)",
      "cmd": [DEBIAN_PY, _drv("kafka_python_driver.py")], "scenarios": [s for s in ALL if s != "transactions"]},
-    {"id": "kafkajs", "name": "kafkajs", "cmd": ["node", str(HERE / "js" / "driver.js")], "scenarios": ALL + PROBES},
+    {"id": "kafkajs", "name": "kafkajs", "cmd": ["node", str(HERE / "js" / "driver.js")],
+     "scenarios": ALL + ["lz4_dependent_blocks"]},
     {"id": "franz-go", "name": "franz-go", "cmd": [str(CACHE / "bin" / "franz")], "scenarios": ALL},
     {"id": "sarama", "name": "sarama", "cmd": [str(CACHE / "bin" / "sarama")], "scenarios": ALL},
     {"id": "java", "name": "Apache Kafka Java client", "cmd": _java_cmd(), "scenarios": ALL},
+    {"id": "wire", "name": "hand-made requests (probes)", "cmd": [VENV_PY, _drv("wire_driver.py")],
+     "scenarios": ["corrupt_compressed_batch"]},
     {"id": "kafka-cli", "name": "Apache Kafka CLI tools", "cmd": [VENV_PY, _drv("cli_driver.py")],
      "scenarios": ["roundtrip", "headers"] + COMPRESSION + ["idempotent", "list_offsets", "admin_topics",
                                                            "describe_configs", "alter_configs", "group",

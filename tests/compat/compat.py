@@ -178,12 +178,10 @@ def find_known(entries, client_id, scenario):
     return [e for e in entries if any(fnmatch.fnmatchcase(key, m) for m in e["match"])]
 
 
-def covers(entry, paths):
-    """An entry without "paths" allows any difference; with them, every differing path must match."""
+def covered_by(entry, path):
+    """An entry without "paths" covers any difference; with them, the paths matching a glob."""
     globs = entry.get("paths")
-    if not globs:
-        return True
-    return all(any(fnmatch.fnmatchcase(p, g) for g in globs) for p in paths)
+    return not globs or any(fnmatch.fnmatchcase(path, g) for g in globs)
 
 
 def outcome(line):
@@ -194,7 +192,11 @@ def outcome(line):
 
 
 def compare(client, scenario, kafka_line, gregor_line, kctx, gctx, known):
-    """Returns a dict: status (pass / fail / known / n/a), detail, and the normalised documents."""
+    """Returns a dict: status (pass / fail / known / n/a), detail, and the normalised documents.
+
+    A difference is known when every differing path is covered by some entry that matches this
+    client/scenario. Every matching entry must also cover at least one differing path: one that
+    covers nothing describes a difference that is gone, and the list must say so."""
     row = {"client": client["id"], "scenario": scenario}
     entries = find_known(known, client["id"], scenario)
     if "skipped" in kafka_line:
@@ -209,21 +211,21 @@ def compare(client, scenario, kafka_line, gregor_line, kctx, gctx, known):
     g = normalize.normalize(gregor_out, gctx)
     row.update(kafka=k, gregor=g)
     paths = normalize.differing_paths(k, g)
-    if not paths:
-        strict = [e for e in entries if e.get("strict", True)]
-        if strict:
-            row.update(status="fail", detail="known difference %s no longer observed: Gregor now matches "
-                       "Kafka, remove the entry (or narrow its match) in known_differences.json"
-                       % ", ".join(e["id"] for e in strict))
-        else:
-            row.update(status="pass")
-        return row
-    row["paths"] = paths
-    for e in entries:
-        if covers(e, paths):
-            row.update(status="known", known=e["id"])
-            return row
-    row.update(status="fail", detail="results differ at: %s" % ", ".join(paths[:12]))
+    stale = [e["id"] for e in entries if e.get("strict", True) and not any(covered_by(e, p) for p in paths)]
+    uncovered = [p for p in paths if not any(covered_by(e, p) for e in entries)]
+    if paths:
+        row["paths"] = uncovered + [p for p in paths if p not in uncovered]
+    if uncovered:
+        row.update(status="fail", detail="results differ at: %s" % ", ".join(uncovered[:12]))
+        if stale:
+            row["detail"] += "; known difference %s not observed" % ", ".join(stale)
+    elif stale:
+        row.update(status="fail", detail="known difference %s no longer observed here: remove it from "
+                   "known_differences.json, or narrow its match" % ", ".join(stale))
+    elif paths:
+        row.update(status="known", known=",".join(e["id"] for e in entries if any(covered_by(e, p) for p in paths)))
+    else:
+        row.update(status="pass")
     return row
 
 

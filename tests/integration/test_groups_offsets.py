@@ -37,6 +37,7 @@ def confluent_consumer(bootstrap, group, **extra):
     conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
             "enable.auto.commit": False, "session.timeout.ms": 6000}
     conf.update(extra)
+    conf = {k: v for k, v in conf.items() if v is not None}
     return Consumer(conf)
 
 
@@ -83,16 +84,24 @@ def test_committed_offsets_survive_kill9(broker, unique_topic):
         c.close()
 
 
-def test_consumer_carries_on_across_broker_restart(broker, unique_topic):
-    """A member keeps its place when the broker restarts under it: the group comes back from
-    __consumer_offsets, the consumer reconnects and goes on committing."""
+@pytest.mark.parametrize("protocol", ["classic", "consumer"])
+def test_consumer_carries_on_across_broker_restart(broker, unique_topic, protocol):
+    """A member carries on when the broker restarts under it: a classic group comes back from
+    __consumer_offsets with its members; a KIP-848 member is told it is unknown and rejoins.
+    Either way the consumer reconnects, reads what comes next and goes on committing."""
+    import confluent_kafka
     from confluent_kafka import Producer
 
+    extra = {"enable.auto.commit": True, "auto.commit.interval.ms": 200}
+    if protocol == "consumer":
+        if confluent_kafka.libversion()[1] < 0x020C0000:
+            pytest.skip("librdkafka before 2.12 has no group.protocol=consumer")
+        extra["group.protocol"] = "consumer"
+        extra["session.timeout.ms"] = None  # the broker's setting under KIP-848
     topic = unique_topic("offsets")
     group = helpers.unique_group("restart")
     create_and_fill(broker.bootstrap, topic)
-    c = confluent_consumer(broker.bootstrap, group, **{"enable.auto.commit": True,
-                                                       "auto.commit.interval.ms": 200})
+    c = confluent_consumer(broker.bootstrap, group, **extra)
     try:
         seen = set()
         c.subscribe([topic])
@@ -194,3 +203,21 @@ def test_kafka_python_two_members_split(broker, unique_topic):
             t.join(OP_TIMEOUT_S)
         for c in consumers:
             c.close()
+
+
+@pytest.mark.broker_config({"offsets.retention.minutes": "1", "offsets.retention.check.interval.ms": "500"})
+def test_offsets_of_unused_group_expire(broker, unique_topic):
+    """offsets.retention.minutes: a group nobody uses loses its offsets, then disappears."""
+    from confluent_kafka import TopicPartition
+
+    topic = unique_topic("offsets")
+    group = helpers.unique_group("expire")
+    create_and_fill(broker.bootstrap, topic)
+    c = confluent_consumer(broker.bootstrap, group)
+    try:
+        c.commit(offsets=[TopicPartition(topic, 0, 3)], asynchronous=False)
+        assert committed(c, topic)[0] == 3
+        # One minute of retention, checked twice a second (bounded wait, no timing assertion).
+        helpers.wait_until(lambda: committed(c, topic)[0] < 0, 150, interval_s=2, what="the offset expiring")
+    finally:
+        c.close()

@@ -277,6 +277,19 @@ def list_groups_v4(conn, states=()):
     return error, groups
 
 
+def list_groups_v5(conn, types=()):
+    r = call(conn, API_LIST_GROUPS, 5, compact_array([]) + compact_array([compact_string(t) for t in types])
+             + EMPTY_TAGS, flexible=True)
+    r.i32()
+    error = r.i16()
+    groups = {}
+    for _ in range(r.uvarint() - 1):
+        g, ptype, state, gtype = r.compact_string(), r.compact_string(), r.compact_string(), r.compact_string()
+        r.tags()
+        groups[g] = (ptype, state, gtype)
+    return error, groups
+
+
 def list_groups_v0(conn):
     r = call(conn, API_LIST_GROUPS, 0, b"")
     error = r.i16()
@@ -520,6 +533,11 @@ def test_list_describe_delete(conn, group, broker, topic):
     assert error == NONE and group in stable and idle not in stable
     error, empty = list_groups_v4(conn, ["empty"])  # the filter ignores case
     assert idle in empty and group not in empty
+    error, classic = list_groups_v5(conn, ["Classic"])
+    assert error == NONE and classic.get(group) == ("consumer", "Stable", "classic")
+    assert classic.get(idle) == ("", "Empty", "classic")
+    error, modern = list_groups_v5(conn, ["consumer"])
+    assert error == NONE and group not in modern and idle not in modern
 
     described = describe_v0(conn, [group, idle, "no-such-" + group])
     error, state, ptype, pdata, members = described[group]

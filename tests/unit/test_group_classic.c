@@ -95,7 +95,9 @@ static void env_deadline(void *ud, gr_cg_group *g, int64_t at) {
     last_deadline = at;
 }
 
-static gr_cg_env env = {.store = env_store, .deadline = env_deadline, .initial_rebalance_delay_ms = INITIAL_DELAY_MS,
+static gr_cg_env env = {.store = env_store,
+                        .deadline = env_deadline,
+                        .initial_rebalance_delay_ms = INITIAL_DELAY_MS,
                         .max_size = 100};
 
 static gr_str S(const char *c) { return c ? gr_str_c(c) : (gr_str){NULL, -1}; }
@@ -129,7 +131,8 @@ static void sync_group(gr_cg_group *g, waiter *w, const char *member_id, int32_t
     waiter_init(w);
     gr_cg_assignment a[8];
     for (int i = 0; i < n; i++)
-        a[i] = (gr_cg_assignment){S(ids[i]), {(const uint8_t *)assignments[i], (int32_t)strlen(assignments[i])}};
+        a[i] =
+            (gr_cg_assignment){S(ids[i]), {(const uint8_t *)assignments[i], (int32_t)strlen(assignments[i])}};
     gr_cg_sync_params p = {.member_id = S(member_id),
                            .instance_id = S(NULL),
                            .protocol_type = S(NULL),
@@ -269,9 +272,14 @@ static void test_protocol_checks(void) {
     waiter a, x;
     /* Empty protocol type or list: INCONSISTENT_GROUP_PROTOCOL. */
     waiter_init(&x);
-    gr_cg_join_params p = {.member_id = S(""), .instance_id = S(NULL), .client_id = S("c"), .client_host = S("/h"),
-                           .protocol_type = S("consumer"), .session_timeout_ms = SESSION_MS,
-                           .rebalance_timeout_ms = REBALANCE_MS, .protocol_count = 0};
+    gr_cg_join_params p = {.member_id = S(""),
+                           .instance_id = S(NULL),
+                           .client_id = S("c"),
+                           .client_host = S("/h"),
+                           .protocol_type = S("consumer"),
+                           .session_timeout_ms = SESSION_MS,
+                           .rebalance_timeout_ms = REBALANCE_MS,
+                           .protocol_count = 0};
     gr_cg_join(g, &p, &x.w, 0);
     CHECK(x.done == 1 && x.error == GR_ERR_INCONSISTENT_GROUP_PROTOCOL);
     join(g, &a, "", NULL, "A", false, 0);
@@ -297,8 +305,11 @@ static void test_protocol_checks(void) {
     CHECK(a.done == 1 && a.error == 0 && a.generation == 1);
     /* SyncGroup v5 protocol checks. */
     waiter_init(&x);
-    gr_cg_sync_params sp = {.member_id = S(a.member_id), .instance_id = S(NULL), .protocol_type = S("consumer"),
-                            .protocol_name = S("roundrobin"), .generation = 1};
+    gr_cg_sync_params sp = {.member_id = S(a.member_id),
+                            .instance_id = S(NULL),
+                            .protocol_type = S("consumer"),
+                            .protocol_name = S("roundrobin"),
+                            .generation = 1};
     gr_cg_sync(g, &sp, &x.w, INITIAL_DELAY_MS);
     CHECK(x.done == 1 && x.error == GR_ERR_INCONSISTENT_GROUP_PROTOCOL);
     gr_cg_free(g);
@@ -363,7 +374,8 @@ static void test_max_size_and_pending_expiry(void) {
     join(g, &b, "", NULL, "B", true, 0);
     CHECK(b.error == GR_ERR_MEMBER_ID_REQUIRED && g->pending_count == 1);
     gr_cg_on_time(g, INITIAL_DELAY_MS);
-    CHECK(a.done == 1 && g->state == GR_CG_COMPLETING_REBALANCE); /* the initial join does not wait for pending */
+    CHECK(a.done == 1 &&
+          g->state == GR_CG_COMPLETING_REBALANCE); /* the initial join does not wait for pending */
     gr_cg_on_time(g, SESSION_MS + 1);
     CHECK(g->pending_count == 0);
     gr_cg_free(g);

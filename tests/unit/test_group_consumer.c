@@ -50,8 +50,12 @@ static void each(void *ud, void (*fn)(void *, const gr_kg_topic_info *), void *a
     for (int i = 0; i < 2; i++) fn(arg, &topics[i]);
 }
 
-static gr_kg_env env = {.topic_by_name = by_name, .topic_by_id = by_id, .each_topic = each,
-                        .session_timeout_ms = SESSION_MS, .heartbeat_interval_ms = 5000, .max_size = 100};
+static gr_kg_env env = {.topic_by_name = by_name,
+                        .topic_by_id = by_id,
+                        .each_topic = each,
+                        .session_timeout_ms = SESSION_MS,
+                        .heartbeat_interval_ms = 5000,
+                        .max_size = 100};
 
 /* One member's view: what the last response said. */
 typedef struct member {
@@ -233,6 +237,62 @@ static void test_validation(void) {
     gr_kg_free(g);
 }
 
+/* A static member leaving with epoch -2 keeps its partitions; its next incarnation gets them. */
+static void test_static_member(void) {
+    gr_kg_group *g = gr_kg_new(&env, gr_str_c("g"));
+    gr_arena a;
+    gr_arena_init(&a, 1 << 20);
+    gr_kg_client client = {gr_str_c("c"), gr_str_c("/h")};
+    gr_consumer_group_heartbeat_request in;
+    gr_consumer_group_heartbeat_response out;
+    topic_names[0] = gr_str_c("a");
+    const char *ids[] = {"first", "second", "third"};
+    int32_t epochs[3] = {0};
+    for (int i = 0; i < 2; i++) {
+        gr_consumer_group_heartbeat_request_init(&in);
+        in.member_id = gr_str_c(ids[i]);
+        in.instance_id = gr_str_c(i == 0 ? "static-a" : "static-b");
+        in.member_epoch = 0;
+        in.rebalance_timeout_ms = 1000;
+        in.subscribed_topic_names.items = topic_names;
+        in.subscribed_topic_names.count = 1;
+        in.topic_partitions.count = 0;
+        gr_consumer_group_heartbeat_response_init(&out);
+        gr_kg_heartbeat(g, &in, 1, &client, 0, &a, &out);
+        CHECK(out.error_code == GR_ERR_NONE);
+        epochs[i] = out.member_epoch;
+    }
+    /* static-a goes away for a restart. */
+    gr_consumer_group_heartbeat_request_init(&in);
+    in.member_id = gr_str_c("first");
+    in.instance_id = gr_str_c("static-a");
+    in.member_epoch = -2;
+    gr_consumer_group_heartbeat_response_init(&out);
+    CHECK(!gr_kg_heartbeat(g, &in, 1, &client, 10, &a, &out)); /* no epoch change: nothing moves */
+    CHECK(out.error_code == GR_ERR_NONE && out.member_epoch == -2 && gr_kg_member_count(g) == 2);
+    /* A second live member with the same instance id is refused... */
+    gr_consumer_group_heartbeat_request_init(&in);
+    in.member_id = gr_str_c("intruder");
+    in.instance_id = gr_str_c("static-b");
+    in.member_epoch = 0;
+    in.rebalance_timeout_ms = 1000;
+    in.subscribed_topic_names.items = topic_names;
+    in.subscribed_topic_names.count = 1;
+    in.topic_partitions.count = 0;
+    gr_consumer_group_heartbeat_response_init(&out);
+    gr_kg_heartbeat(g, &in, 1, &client, 20, &a, &out);
+    CHECK(out.error_code == GR_ERR_UNRELEASED_INSTANCE_ID);
+    /* ...the restarted static-a takes its predecessor's place. */
+    in.member_id = gr_str_c(ids[2]);
+    in.instance_id = gr_str_c("static-a");
+    gr_consumer_group_heartbeat_response_init(&out);
+    gr_kg_heartbeat(g, &in, 1, &client, 30, &a, &out);
+    CHECK(out.error_code == GR_ERR_NONE && gr_kg_member_count(g) == 2 && out.has_assignment);
+    (void)epochs;
+    gr_arena_free(&a);
+    gr_kg_free(g);
+}
+
 static int32_t count_of(const gr_assign_member *m) { return m->result.count; }
 
 static void test_assignors(void) {
@@ -310,6 +370,7 @@ int main(void) {
     topics[1].partitions = 2;
     test_join_handover_expiry();
     test_validation();
+    test_static_member();
     test_assignors();
     printf("test_group_consumer: ok\n");
     return 0;

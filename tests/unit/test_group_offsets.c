@@ -27,8 +27,8 @@ static void test_placement(void) {
     CHECK(gr_java_utf16_hash("", 0) == 0);
     CHECK(gr_java_utf16_hash("abc", 3) == 96354);
     CHECK(gr_java_utf16_hash("my-group", 8) == -1906497762);
-    CHECK(gr_java_utf16_hash("\xc3\xa9", 2) == 233);                /* U+00E9 */
-    CHECK(gr_java_utf16_hash("\xf0\x9f\x98\x80", 4) == 1772899);    /* U+1F600: a surrogate pair */
+    CHECK(gr_java_utf16_hash("\xc3\xa9", 2) == 233);             /* U+00E9 */
+    CHECK(gr_java_utf16_hash("\xf0\x9f\x98\x80", 4) == 1772899); /* U+1F600: a surrogate pair */
     const char *mixed = "group\xc3\xa9\xf0\x9f\x98\x80x";
     CHECK(gr_java_utf16_hash(mixed, strlen(mixed)) == -1423693589);
     CHECK(gr_group_partition_for("abc", 3, 50) == 4);
@@ -48,14 +48,20 @@ static void test_offsets_table(void) {
         for (int p = 0; p < 30; p++) {
             char topic[32];
             snprintf(topic, sizeof topic, "topic-%02d", t);
-            gr_offset_value v = {.offset = t * 1000 + p, .leader_epoch = p, .metadata = S(p % 2 ? "odd" : "even"),
-                                 .commit_timestamp_ms = 5, .expire_timestamp_ms = -1};
+            gr_offset_value v = {.offset = t * 1000 + p,
+                                 .leader_epoch = p,
+                                 .metadata = S(p % 2 ? "odd" : "even"),
+                                 .commit_timestamp_ms = 5,
+                                 .expire_timestamp_ms = -1};
             CHECK(gr_offsets_put(&o, S(topic), p, &v) == 0);
         }
     CHECK(o.count == 600);
     gr_committed *e = gr_offsets_get(&o, S("topic-07"), 13);
     CHECK(e && e->offset == 7013 && e->leader_epoch == 13 && !strcmp(e->metadata, "odd"));
-    gr_offset_value v = {.offset = 1, .leader_epoch = -1, .metadata = {NULL, -1}, .commit_timestamp_ms = 9,
+    gr_offset_value v = {.offset = 1,
+                         .leader_epoch = -1,
+                         .metadata = {NULL, -1},
+                         .commit_timestamp_ms = 9,
                          .expire_timestamp_ms = -1};
     CHECK(gr_offsets_put(&o, S("topic-07"), 13, &v) == 0);
     e = gr_offsets_get(&o, S("topic-07"), 13);
@@ -77,7 +83,10 @@ static void test_offsets_table(void) {
 static void test_records_roundtrip(void) {
     gr_offsets_batch ob;
     gr_offsets_batch_begin(&ob, 1234567);
-    gr_offset_value v = {.offset = 42, .leader_epoch = 7, .metadata = S("meta"), .commit_timestamp_ms = 1234567,
+    gr_offset_value v = {.offset = 42,
+                         .leader_epoch = 7,
+                         .metadata = S("meta"),
+                         .commit_timestamp_ms = 1234567,
                          .expire_timestamp_ms = -1};
     gr_offsets_batch_add_offset(&ob, S("g"), S("orders"), 3, &v);
     v.expire_timestamp_ms = 99999999; /* an explicit retention: value version 1 */
@@ -119,21 +128,28 @@ static void test_records_roundtrip(void) {
     CHECK(gr_record_iter_next(&it, &rec) == 1 && rec.timestamp == 1234567);
     CHECK(rec.key.len > 2 && rec.key.ptr[0] == 0 && rec.key.ptr[1] == 1); /* key version 1 */
     CHECK(rec.value.ptr[0] == 0 && rec.value.ptr[1] == 3);                /* value version 3 */
-    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_OFFSET && !r.tombstone);
-    CHECK(gr_str_eq(r.offset_key.group, "g") && gr_str_eq(r.offset_key.topic, "orders") && r.offset_key.partition == 3);
-    CHECK(r.offset_value.offset == 42 && r.offset_value.leader_epoch == 7 && gr_str_eq(r.offset_value.metadata, "meta"));
+    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_OFFSET &&
+          !r.tombstone);
+    CHECK(gr_str_eq(r.offset_key.group, "g") && gr_str_eq(r.offset_key.topic, "orders") &&
+          r.offset_key.partition == 3);
+    CHECK(r.offset_value.offset == 42 && r.offset_value.leader_epoch == 7 &&
+          gr_str_eq(r.offset_value.metadata, "meta"));
     CHECK(gr_record_iter_next(&it, &rec) == 1);
     CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.value_version == 1);
     CHECK(r.offset_value.expire_timestamp == 99999999);
     CHECK(gr_record_iter_next(&it, &rec) == 1 && rec.value.len == -1);
-    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.tombstone && r.offset_key.partition == 5);
+    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.tombstone &&
+          r.offset_key.partition == 5);
     CHECK(gr_record_iter_next(&it, &rec) == 1);
-    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_GROUP && r.value_version == 3);
+    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_GROUP &&
+          r.value_version == 3);
     CHECK(r.group_value.generation == 9 && gr_str_eq(r.group_value.protocol, "range"));
-    CHECK(r.group_value.members.count == 1 && gr_str_eq(r.group_value.members.items[0].group_instance_id, "static-1"));
+    CHECK(r.group_value.members.count == 1 &&
+          gr_str_eq(r.group_value.members.items[0].group_instance_id, "static-1"));
     CHECK(r.group_value.members.items[0].assignment.len == 3);
     CHECK(gr_record_iter_next(&it, &rec) == 1);
-    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_GROUP && r.tombstone);
+    CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_GROUP &&
+          r.tombstone);
     CHECK(gr_record_iter_next(&it, &rec) == 1);
     CHECK(gr_offsets_record_decode(rec.key, rec.value, &a, &r) == 0 && r.type == GR_OREC_CONSUMER_GROUP);
     CHECK(gr_str_eq(r.cg_key.group_id, "kg") && r.cg_value.epoch == 12);

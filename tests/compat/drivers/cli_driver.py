@@ -240,10 +240,17 @@ def s_describe_configs(ctx):
 
 def s_alter_configs(ctx):
     add = ",".join("%s=%s" % kv for kv in ctx.data["alter_configs"].items())
-    out = {"add": configs(ctx, "--alter", "--add-config", add), "after_add": configs(ctx, "--describe")}
+    keys = list(ctx.data["alter_configs"])
+    # Kafka applies a config change asynchronously: describe until it shows (bounded).
+    out = {"add": configs(ctx, "--alter", "--add-config", add)}
+    out["after_add"] = common.wait_until(
+        lambda: (lambda r: r if all(k in r["configs"] for k in keys) else None)(configs(ctx, "--describe")),
+        seconds=20) or configs(ctx, "--describe")
     out["add_unknown"] = configs(ctx, "--alter", "--add-config", "no.such.config=1")
-    out["delete"] = configs(ctx, "--alter", "--delete-config", ",".join(ctx.data["alter_configs"]))
-    out["after_delete"] = configs(ctx, "--describe")
+    out["delete"] = configs(ctx, "--alter", "--delete-config", ",".join(keys))
+    out["after_delete"] = common.wait_until(
+        lambda: (lambda r: r if not any(k in r["configs"] for k in keys) else None)(configs(ctx, "--describe")),
+        seconds=20) or configs(ctx, "--describe")
     return out
 
 

@@ -224,7 +224,10 @@ def s_alter_configs(ctx):
         for k, v in ctx.data["alter_configs"].items():
             res.set_config(k, v)
         out["alter"] = future_error(a.alter_configs([res], request_timeout=T)[res])
-    entries = config_entries(a, ctx.topic)
+    # Kafka applies a config change asynchronously: describe until it shows (bounded).
+    want = ctx.data["alter_configs"]
+    entries = common.wait_until(lambda: (lambda e: e if all(k in e and e[k].value == v for k, v in want.items())
+                                         else None)(config_entries(a, ctx.topic))) or config_entries(a, ctx.topic)
     out["after"] = {k: {"value": entries[k].value, "source": source_name(entries[k])}
                     for k in ctx.data["alter_configs"]}
     bad = ConfigResource(ConfigResource.Type.TOPIC, ctx.topic, set_config={"no.such.config": "1"})

@@ -304,7 +304,9 @@ def s_alter_configs(ctx):
     a = admin(ctx)
     try:
         out = {"alter": alter(a, ctx.topic, ctx.data["alter_configs"])}
-        entries = topic_configs(a, ctx.topic)
+        want = ctx.data["alter_configs"]  # Kafka applies it asynchronously: describe until it shows
+        entries = common.wait_until(lambda: (lambda e: e if all(k in e and e[k][0] == v for k, v in want.items())
+                                             else None)(topic_configs(a, ctx.topic))) or topic_configs(a, ctx.topic)
         out["after"] = {k: {"value": entries[k][0], "source": entries[k][1]} for k in ctx.data["alter_configs"]}
         out["alter_unknown_key"] = alter(a, ctx.topic, {"no.such.config": "1"})
         return out

@@ -394,7 +394,20 @@ public class CompatDriver {
             c.data.get("alter_configs").fields().forEachRemaining(e -> ops.add(
                     new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue().asText()), AlterConfigOp.OpType.SET)));
             out.put("alter", futureError(a.incrementalAlterConfigs(Map.of(res, ops)).all()));
-            Config cfg = topicConfig(a, c.topic);
+            Config cfg0 = topicConfig(a, c.topic);
+            for (long end = System.currentTimeMillis() + T_MS; System.currentTimeMillis() < end; ) {
+                // Kafka applies a config change asynchronously: describe until it shows.
+                boolean all = true;
+                for (var it = c.data.get("alter_configs").fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    ConfigEntry ce = cfg0.get(e.getKey());
+                    all &= ce != null && e.getValue().asText().equals(ce.value());
+                }
+                if (all) break;
+                Thread.sleep(200);
+                cfg0 = topicConfig(a, c.topic);
+            }
+            Config cfg = cfg0;
             Map<String, Object> after = new TreeMap<>();
             c.data.get("alter_configs").fieldNames().forEachRemaining(k -> {
                 ConfigEntry e = cfg.get(k);
@@ -406,6 +419,11 @@ public class CompatDriver {
             out.put("delete_key", futureError(a.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
                     new ConfigEntry("retention.ms", ""), AlterConfigOp.OpType.DELETE)))).all()));
             ConfigEntry e = topicConfig(a, c.topic).get("retention.ms");
+            for (long end = System.currentTimeMillis() + T_MS;
+                    e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && System.currentTimeMillis() < end; ) {
+                Thread.sleep(200);
+                e = topicConfig(a, c.topic).get("retention.ms");
+            }
             out.put("after_delete", map("value", e.value(), "source", e.source().name()));
         }
         return out;

@@ -294,7 +294,10 @@ const SCENARIOS = {
     return withAdmin(async admin => {
       const alter = cfg => settle(admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: ctx.topic, configEntries: Object.entries(cfg).map(([name, value]) => ({ name, value })) }] }))
       const out = { alter: await alter(data.alter_configs) }
-      const entries = await topicConfigs(admin, ctx.topic)
+      let entries = await topicConfigs(admin, ctx.topic)
+      // Kafka applies a config change asynchronously: describe until it shows (bounded).
+      const shows = e => Object.entries(data.alter_configs).every(([k, v]) => e[k] && e[k].configValue === v)
+      await waitUntil(async () => { entries = await topicConfigs(admin, ctx.topic); return shows(entries) })
       out.after = {}
       for (const k of Object.keys(data.alter_configs)) out.after[k] = { value: entries[k].configValue, source: SOURCES[entries[k].configSource] }
       out.alter_unknown_key = await alter({ 'no.such.config': '1' })

@@ -365,7 +365,20 @@ func alterConfigs(x *c.Ctx) (any, error) {
 		ops = append(ops, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v})
 	}
 	out := c.M{"alter": alter(ops)}
-	cfgs, err := topicConfigs(adm, x.Topic)
+	var cfgs map[string]kadm.Config
+	// Kafka applies a config change asynchronously: describe until it shows (bounded).
+	c.WaitUntil(c.OpTimeout, func() bool {
+		cfgs, err = topicConfigs(adm, x.Topic)
+		if err != nil {
+			return false
+		}
+		for k, v := range x.Data.AlterConfigs {
+			if cf, ok := cfgs[k]; !ok || !(cf.Value != nil && *cf.Value == v) {
+				return false
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +390,11 @@ func alterConfigs(x *c.Ctx) (any, error) {
 	one := "1"
 	out["alter_unknown_key"] = alter([]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "no.such.config", Value: &one}})
 	out["delete_key"] = alter([]kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: "retention.ms"}})
-	if cfgs, err = topicConfigs(adm, x.Topic); err == nil {
+	c.WaitUntil(c.OpTimeout, func() bool {
+		cfgs, err = topicConfigs(adm, x.Topic)
+		return err == nil && cfgs["retention.ms"].Source != kmsg.ConfigSourceDynamicTopicConfig
+	})
+	if err == nil {
 		out["after_delete"] = cfgView(cfgs["retention.ms"])
 	}
 	return out, nil

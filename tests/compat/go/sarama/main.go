@@ -321,7 +321,20 @@ func alterConfigs(x *c.Ctx) (any, error) {
 		entries[k] = sarama.IncrementalAlterConfigsEntry{Operation: sarama.IncrementalAlterConfigsOperationSet, Value: &v}
 	}
 	out := c.M{"alter": errName(adm.IncrementalAlterConfig(sarama.TopicResource, x.Topic, entries, false))}
-	cfgs, err := topicConfigs(adm, x.Topic)
+	var cfgs map[string]sarama.ConfigEntry
+	// Kafka applies a config change asynchronously: describe until it shows (bounded).
+	c.WaitUntil(c.OpTimeout, func() bool {
+		cfgs, err = topicConfigs(adm, x.Topic)
+		if err != nil {
+			return false
+		}
+		for k, v := range x.Data.AlterConfigs {
+			if cf, ok := cfgs[k]; !ok || !(cf.Value == v) {
+				return false
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +347,11 @@ func alterConfigs(x *c.Ctx) (any, error) {
 	out["alter_unknown_key"] = errName(adm.AlterConfig(sarama.TopicResource, x.Topic, map[string]*string{"no.such.config": &one}, false))
 	out["delete_key"] = errName(adm.IncrementalAlterConfig(sarama.TopicResource, x.Topic,
 		map[string]sarama.IncrementalAlterConfigsEntry{"retention.ms": {Operation: sarama.IncrementalAlterConfigsOperationDelete}}, false))
-	if cfgs, err = topicConfigs(adm, x.Topic); err == nil {
+	c.WaitUntil(c.OpTimeout, func() bool {
+		cfgs, err = topicConfigs(adm, x.Topic)
+		return err == nil && cfgs["retention.ms"].Source != sarama.SourceTopic
+	})
+	if err == nil {
 		out["after_delete"] = cfgView(cfgs["retention.ms"])
 	}
 	return out, nil
