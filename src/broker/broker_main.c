@@ -184,10 +184,12 @@ int gr_broker_main(int argc, char **argv) {
     GR_INFO("broker", "stopping");
     running_server = NULL;
     for (int i = 0; i < b->loop_count; i++) gr_fetch_waiters_free(b->waiters[i]);
+    /* Flush callbacks post replies to the loops: let them land before the loops are freed
+       (gr_server_free runs what they posted). */
+    gr_flusher_stop(b->flusher);
     /* Parked group requests hold connections: release them while the connections still exist. */
     gr_group_coordinator_stop(b->groups);
     gr_server_free(b->server);
-    gr_flusher_stop(b->flusher);
     gr_topics_flush_all(b->topics);
     gr_topics_close(b->topics);
     gr_identity_close(b->identity);

@@ -35,7 +35,7 @@ SCENARIOS = {
     "admin_topics": {"features": ["admin"], "topic": None},
     "describe_configs": {"features": ["admin"], "topic": (1, "topic_configs")},
     "alter_configs": {"features": ["admin"], "topic": (1, {})},
-    "group": {"features": ["groups"], "topic": (4, {}), "timeout_s": 90},
+    "group": {"features": ["groups"], "topic": (4, {}), "timeout_s": 120},
     "group_admin": {"features": ["groups"], "topic": (2, {}), "timeout_s": 90},
     "transactions": {"features": ["transactions"], "topic": (1, {})},
     "error_unknown_topic": {"features": ["produce"], "topic": None},
