@@ -40,7 +40,7 @@ integration: build
 compat: build
 	@tests/compat/run
 
-test: deps build unit asan fuzz integration
+test: deps build unit asan fuzz integration compat
 
 # Gregor vs Apache Kafka vs a do-nothing sink; BENCH_ARGS=--quick for the short run (bench/run --help).
 bench: deps build

@@ -11,6 +11,11 @@
 #define GR_PARTITIONS_PER_TOPIC_MAX 100000
 #define GR_CONN_OUTPUT_MAX_BYTES (64 * 1024 * 1024)
 #define GR_CONN_INFLIGHT_REQUESTS_MAX 256
+/* Request bytes one connection may have delivered and unanswered before it is no longer read (a
+ * per-connection form of Kafka's queued.max.request.bytes): acks=all Produce frames wait in memory
+ * for their fsync. One frame is always taken when nothing is outstanding, however large. 4 MiB
+ * still lets one connection keep a disk busy (a group-commit round syncs what arrived meanwhile). */
+#define GR_CONN_UNANSWERED_REQUEST_MAX_BYTES (4 * 1024 * 1024)
 #define GR_PRODUCER_BATCHES_KEPT 5
 
 /* Networking (src/net). */

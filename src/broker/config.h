@@ -15,6 +15,28 @@
 #include "base/properties.h"
 
 #define GR_LISTENERS_MAX 8
+#define GR_BROKER_CONFIG_KEYS_MAX 80         /* entries in config.c's key table */
+#define GR_BROKER_CONFIG_VALUE_MAX_BYTES 32  /* a key's value as written, for DescribeConfigs */
+#define GR_CONFIG_SYNONYMS_MAX 8             /* one topic override + a broker key group twice */
+
+/* Where a value came from, as DescribeConfigs reports it (ConfigSource). */
+enum {
+    GR_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,
+    GR_CONFIG_SOURCE_DYNAMIC_BROKER = 2,
+    GR_CONFIG_SOURCE_STATIC_BROKER = 4,
+    GR_CONFIG_SOURCE_DEFAULT = 5,
+};
+
+/* A value's type, as DescribeConfigs v3+ reports it (ConfigType). */
+enum {
+    GR_CONFIG_TYPE_BOOLEAN = 1,
+    GR_CONFIG_TYPE_STRING = 2,
+    GR_CONFIG_TYPE_INT = 3,
+    GR_CONFIG_TYPE_SHORT = 4,
+    GR_CONFIG_TYPE_LONG = 5,
+    GR_CONFIG_TYPE_DOUBLE = 6,
+    GR_CONFIG_TYPE_LIST = 7,
+};
 
 typedef struct gr_listener {
     char name[32]; /* PLAINTEXT */
@@ -54,10 +76,36 @@ typedef struct gr_broker_config {
     int64_t offsets_retention_check_interval_ms;
     int32_t transaction_state_log_num_partitions;
     int32_t transaction_max_timeout_ms;
+    int64_t log_message_timestamp_after_max_ms;  /* records stamped further ahead are refused */
+    int64_t log_message_timestamp_before_max_ms; /* records stamped further back are refused */
     char log_message_timestamp_type[32];
     char compression_type[32];
     char cleanup_policy[32];
+    /* The keys server.properties and --override set, by position in config.c's key table, with
+     * their values as written (canonical form, not scaled): DescribeConfigs reports these as
+     * STATIC_BROKER_CONFIG, as Kafka does. */
+    bool static_set[GR_BROKER_CONFIG_KEYS_MAX];
+    char static_value[GR_BROKER_CONFIG_KEYS_MAX][GR_BROKER_CONFIG_VALUE_MAX_BYTES];
 } gr_broker_config;
+
+/* One DescribeConfigs entry: the value, where it came from and, in Kafka's order, every place
+ * that sets it (the winner first). Strings point into stable storage or into the entry. */
+typedef struct gr_config_synonym {
+    const char *name;
+    const char *value;
+    int source;
+} gr_config_synonym;
+
+typedef struct gr_config_entry {
+    const char *name;
+    const char *value; /* NULL: no value (a Kafka key without a default that nothing set) */
+    int source;        /* the first synonym's, DEFAULT when there is none */
+    int type;          /* GR_CONFIG_TYPE_* */
+    bool read_only;
+    int synonym_count;
+    gr_config_synonym synonyms[GR_CONFIG_SYNONYMS_MAX];
+    char value_buf[1200];
+} gr_config_entry;
 
 /* Fills defaults. */
 void gr_broker_config_defaults(gr_broker_config *c);
@@ -65,8 +113,17 @@ void gr_broker_config_defaults(gr_broker_config *c);
 int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props);
 /* Parses "PLAINTEXT://host:port,..." into out; returns count or -1. */
 int gr_parse_listeners(const char *text, gr_listener *out, int max);
-/* Writes every effective setting (name=value) for DescribeConfigs; fn returns false to stop. */
-typedef bool (*gr_config_visit_fn)(const char *name, const char *value, bool is_default, void *ud);
-void gr_broker_config_visit(const gr_broker_config *c, gr_config_visit_fn fn, void *ud);
+/* Visits every broker key for DescribeConfigs of the broker resource; fn returns false to stop.
+ * Every key is read-only: broker configuration cannot change at run time here. */
+typedef bool (*gr_config_entry_fn)(const gr_config_entry *e, void *ud);
+void gr_broker_config_visit(const gr_broker_config *c, gr_config_entry_fn fn, void *ud);
+
+/* Kafka's synonym chain for broker key `name` (log.retention.ms: the static log.retention.ms,
+ * .minutes, .hours, then the defaults among them; entries before `name` itself dropped), appended
+ * to e->synonyms. Unknown keys add nothing. */
+void gr_broker_config_add_synonyms(const gr_broker_config *c, const char *name, gr_config_entry *e);
+/* The value a topic inherits from broker key `name`, in the topic key's unit (log.retention.hours
+ * becomes milliseconds). Returns false if `name` is not a broker key. */
+bool gr_broker_config_inherited(const gr_broker_config *c, const char *name, char *out, size_t n);
 
 #endif

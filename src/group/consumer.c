@@ -52,7 +52,9 @@ typedef struct kg_member {
     gr_tp_set target;
     int64_t session_deadline_ms;
     int64_t revocation_deadline_ms;
-    bool left_static; /* epoch -2: keeps its place for a restart of the same instance */
+    bool left_static;      /* epoch -2: keeps its place for a restart of the same instance */
+    bool dirty_meta;       /* subscription or client changed since last persisted */
+    bool dirty_assignment; /* epochs or partitions changed since last persisted */
 } kg_member;
 
 struct gr_kg_group {
@@ -68,6 +70,9 @@ struct gr_kg_group {
     /* Subscribed topics as of the last lookup: names, ids, partition counts. */
     gr_kg_topic_info *topics;
     int32_t topic_count;
+    /* Members gone since the last drain (their records get tombstones). */
+    char **removed;
+    int32_t removed_count, removed_cap;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -139,7 +144,23 @@ static kg_member *find_instance(const gr_kg_group *g, gr_str instance) {
     return NULL;
 }
 
-static void remove_member(gr_kg_group *g, kg_member *m) {
+/* Takes m out and frees it; `record` notes it for a tombstone. */
+static void remove_member_ex(gr_kg_group *g, kg_member *m, bool record) {
+    if (record && g->removed_count < GR_GROUP_MEMBERS_MAX) {
+        if (g->removed_count == g->removed_cap) {
+            int32_t cap = g->removed_cap ? g->removed_cap * 2 : 4;
+            char **n = realloc(g->removed, (size_t)cap * sizeof *n);
+            if (n) {
+                g->removed = n;
+                g->removed_cap = cap;
+            }
+        }
+        if (g->removed_count < g->removed_cap) {
+            g->removed[g->removed_count] = m->member_id;
+            m->member_id = NULL; /* the id lives on in the list */
+            g->removed_count++;
+        }
+    }
     for (int32_t i = 0; i < g->member_count; i++) {
         if (g->members[i] != m) continue;
         memmove(&g->members[i], &g->members[i + 1], (size_t)(g->member_count - i - 1) * sizeof *g->members);
@@ -148,6 +169,8 @@ static void remove_member(gr_kg_group *g, kg_member *m) {
     }
     member_free(m);
 }
+
+static void remove_member(gr_kg_group *g, kg_member *m) { remove_member_ex(g, m, true); }
 
 static bool topic_matches(const kg_member *m, const char *name) {
     for (int32_t i = 0; i < m->topic_count; i++)
@@ -520,6 +543,7 @@ static bool leave(gr_kg_group *g, const gr_consumer_group_heartbeat_request *in,
         /* A static member going away for a restart: it keeps its partitions for its session. */
         m->left_static = true;
         m->epoch = EPOCH_LEAVE_STATIC;
+        m->dirty_assignment = true;
         return false;
     }
     GR_INFO("group", "member %s left consumer group %s", m->member_id, g->group_id);
@@ -609,6 +633,7 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         m->instance_id = dup_str(in->instance_id);
         g->members[g->member_count++] = m;
         created = true;
+        m->dirty_meta = m->dirty_assignment = true;
         if (old) {
             /* The same instance restarted: the new member takes the old one's place and partitions. */
             gr_tp_set_copy(&m->target, &old->target);
@@ -617,6 +642,7 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         GR_INFO("group", "member %s joined consumer group %s", m->member_id, g->group_id);
     } else if (joining) {
         /* Rejoining with epoch 0: it holds nothing now. */
+        m->dirty_assignment = true;
         gr_tp_set_clear(&m->assigned);
         gr_tp_set_clear(&m->revoking);
         m->state = MS_STABLE;
@@ -624,7 +650,11 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         m->previous_epoch = 0;
         m->revocation_deadline_ms = GR_DEADLINE_NONE;
     }
-    if (in->rebalance_timeout_ms >= 0) m->rebalance_timeout_ms = in->rebalance_timeout_ms;
+    if (in->rebalance_timeout_ms >= 0 && in->rebalance_timeout_ms != m->rebalance_timeout_ms) {
+        m->rebalance_timeout_ms = in->rebalance_timeout_ms;
+        m->dirty_meta = true;
+    }
+    if (in->rack_id.len >= 0 || in->server_assignor.len >= 0) m->dirty_meta = true;
     if (in->rack_id.len >= 0) {
         free(m->rack_id);
         m->rack_id = dup_str(in->rack_id);
@@ -644,6 +674,7 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         set_error(a, out, err, "SubscribedTopicRegex is not a valid regular expression.");
         return g->epoch != start_epoch;
     }
+    if (subscription_changed) m->dirty_meta = true;
     if (created || subscription_changed) g->epoch++;
     refresh_metadata(g, now_ms, created || subscription_changed);
     if (g->epoch > g->assignment_epoch) {
@@ -656,13 +687,17 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
     gr_tp_set before;
     gr_tp_set_init(&before);
     gr_tp_set_copy(&before, &m->assigned);
-    int32_t epoch_before = m->epoch;
+    int32_t epoch_before = m->epoch, revoking_before = m->revoking.count;
+    member_state state_before = m->state;
     gr_tp_set owned;
     gr_tp_set_init(&owned);
     bool have_owned = parse_owned(g, in, &owned);
     reconcile(g, m, have_owned ? &owned : NULL, now_ms);
     gr_tp_set_free(&owned);
 
+    if (epoch_before != m->epoch || state_before != m->state || revoking_before != m->revoking.count ||
+        !gr_tp_set_equal(&before, &m->assigned))
+        m->dirty_assignment = true;
     out->error_code = GR_ERR_NONE;
     out->member_id = arena_str(a, m->member_id);
     out->member_epoch = m->epoch;
@@ -723,6 +758,8 @@ gr_kg_group *gr_kg_new(const gr_kg_env *env, gr_str group_id) {
 void gr_kg_free(gr_kg_group *g) {
     if (!g) return;
     for (int32_t i = 0; i < g->member_count; i++) member_free(g->members[i]);
+    for (int32_t i = 0; i < g->removed_count; i++) free(g->removed[i]);
+    free(g->removed);
     free(g->members);
     free(g->topics);
     free(g->group_id);
@@ -830,4 +867,184 @@ void gr_kg_describe(gr_kg_group *g, gr_arena *a, gr_consumer_group_describe_resp
         describe_set(g, a, &m->assigned, &dm->assignment);
         describe_set(g, a, &m->target, &dm->target_assignment);
     }
+}
+
+/* ---- persistence ------------------------------------------------------------------------- */
+
+/* Kafka's MemberState codes in ConsumerGroupCurrentMemberAssignmentValue. */
+#define STATE_CODE_STABLE 1
+#define STATE_CODE_UNREVOKED 2
+#define STATE_CODE_UNRELEASED 3
+
+bool gr_kg_has_changes(const gr_kg_group *g) {
+    if (g->removed_count) return true;
+    for (int32_t i = 0; i < g->member_count; i++)
+        if (g->members[i]->dirty_meta || g->members[i]->dirty_assignment) return true;
+    return false;
+}
+
+static void set_to_records(gr_arena *a, const gr_tp_set *s,
+                           gr_consumer_group_current_member_assignment_value_topic_partitions **items,
+                           int32_t *count) {
+    int32_t topics = 0;
+    for (int32_t i = 0; i < s->count; i++)
+        if (i == 0 || memcmp(s->items[i].id, s->items[i - 1].id, 16)) topics++;
+    *items = gr_arena_calloc(a, (size_t)(topics ? topics : 1), sizeof **items);
+    *count = 0;
+    for (int32_t i = 0; i < s->count && *items; i++) {
+        if (i == 0 || memcmp(s->items[i].id, s->items[i - 1].id, 16)) {
+            gr_consumer_group_current_member_assignment_value_topic_partitions *tp = &(*items)[(*count)++];
+            memcpy(tp->topic_id.b, s->items[i].id, 16);
+            int32_t n = 0;
+            while (i + n < s->count && !memcmp(s->items[i + n].id, s->items[i].id, 16)) n++;
+            tp->partitions.items = gr_arena_calloc(a, (size_t)n, sizeof *tp->partitions.items);
+            tp->partitions.count = 0;
+        }
+        gr_consumer_group_current_member_assignment_value_topic_partitions *tp = &(*items)[*count - 1];
+        if (tp->partitions.items) tp->partitions.items[tp->partitions.count++] = s->items[i].partition;
+    }
+}
+
+void gr_kg_drain_changes(gr_kg_group *g, gr_arena *a, gr_kg_persist_fn fn, void *ud) {
+    for (int32_t i = 0; i < g->removed_count; i++) {
+        fn(ud, gr_str_c(g->removed[i]), NULL, NULL, true);
+        free(g->removed[i]);
+    }
+    g->removed_count = 0;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        kg_member *m = g->members[i];
+        if (!m->dirty_meta && !m->dirty_assignment) continue;
+        gr_consumer_group_member_metadata_value meta;
+        gr_consumer_group_current_member_assignment_value asg;
+        if (m->dirty_meta) {
+            gr_consumer_group_member_metadata_value_init(&meta);
+            meta.instance_id = arena_str(a, m->instance_id);
+            meta.rack_id = arena_str(a, m->rack_id);
+            meta.client_id = arena_str(a, m->client_id ? m->client_id : "");
+            meta.client_host = arena_str(a, m->client_host ? m->client_host : "");
+            meta.subscribed_topic_names.items =
+                gr_arena_calloc(a, (size_t)(m->topic_count ? m->topic_count : 1), sizeof(gr_str));
+            meta.subscribed_topic_names.count = meta.subscribed_topic_names.items ? m->topic_count : 0;
+            for (int32_t k = 0; k < meta.subscribed_topic_names.count; k++)
+                meta.subscribed_topic_names.items[k] = arena_str(a, m->topics[k]);
+            meta.subscribed_topic_regex = arena_str(a, m->regex_text);
+            meta.rebalance_timeout_ms = m->rebalance_timeout_ms;
+            meta.server_assignor = arena_str(a, m->assignor);
+        }
+        if (m->dirty_assignment) {
+            gr_consumer_group_current_member_assignment_value_init(&asg);
+            asg.member_epoch = m->epoch;
+            asg.previous_member_epoch = m->previous_epoch;
+            asg.state = m->state == MS_UNREVOKED    ? STATE_CODE_UNREVOKED
+                        : m->state == MS_UNRELEASED ? STATE_CODE_UNRELEASED
+                                                    : STATE_CODE_STABLE;
+            set_to_records(a, &m->assigned, &asg.assigned_partitions.items, &asg.assigned_partitions.count);
+            set_to_records(a, &m->revoking, &asg.partitions_pending_revocation.items,
+                           &asg.partitions_pending_revocation.count);
+        }
+        fn(ud, gr_str_c(m->member_id), m->dirty_meta ? &meta : NULL, m->dirty_assignment ? &asg : NULL,
+           false);
+        m->dirty_meta = m->dirty_assignment = false;
+    }
+}
+
+/* The member with this id, created empty when missing (restore only). */
+static kg_member *restore_get(gr_kg_group *g, gr_str member_id) {
+    kg_member *m = find_member(g, member_id);
+    if (m) return m;
+    if (g->member_count >= GR_GROUP_MEMBERS_MAX) return NULL;
+    if (g->member_count == g->member_cap) {
+        int32_t cap = g->member_cap ? g->member_cap * 2 : 4;
+        kg_member **n = realloc(g->members, (size_t)cap * sizeof *n);
+        if (!n) return NULL;
+        g->members = n;
+        g->member_cap = cap;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m || !(m->member_id = dup_str(member_id))) {
+        free(m);
+        return NULL;
+    }
+    gr_tp_set_init(&m->assigned);
+    gr_tp_set_init(&m->revoking);
+    gr_tp_set_init(&m->target);
+    m->revocation_deadline_ms = GR_DEADLINE_NONE;
+    m->session_deadline_ms = GR_DEADLINE_NONE;
+    g->members[g->member_count++] = m;
+    return m;
+}
+
+void gr_kg_restore_member(gr_kg_group *g, gr_str member_id, const gr_consumer_group_member_metadata_value *v,
+                          int64_t now_ms) {
+    kg_member *m = restore_get(g, member_id);
+    if (!m) return;
+    clear_subscription(m);
+    free(m->instance_id);
+    free(m->rack_id);
+    free(m->client_id);
+    free(m->client_host);
+    free(m->assignor);
+    m->instance_id = dup_str(v->instance_id);
+    m->rack_id = dup_str(v->rack_id);
+    m->client_id = dup_str(v->client_id);
+    m->client_host = dup_str(v->client_host);
+    m->assignor = dup_str(v->server_assignor);
+    m->rebalance_timeout_ms = v->rebalance_timeout_ms;
+    int32_t n = v->subscribed_topic_names.count > 0 ? v->subscribed_topic_names.count : 0;
+    if (n > GR_CONSUMER_GROUP_SUBSCRIBED_TOPICS_MAX) n = GR_CONSUMER_GROUP_SUBSCRIBED_TOPICS_MAX;
+    m->topics = calloc((size_t)(n ? n : 1), sizeof *m->topics);
+    for (int32_t i = 0; m->topics && i < n; i++) m->topics[i] = dup_str(v->subscribed_topic_names.items[i]);
+    m->topic_count = m->topics ? n : 0;
+    if (v->subscribed_topic_regex.len > 0 && v->subscribed_topic_regex.len <= REGEX_MAX_BYTES) {
+        char pattern[REGEX_MAX_BYTES + 8];
+        snprintf(pattern, sizeof pattern, "^(%.*s)$", v->subscribed_topic_regex.len,
+                 v->subscribed_topic_regex.ptr);
+        if (regcomp(&m->regex, pattern, REG_EXTENDED | REG_NOSUB) == 0) {
+            m->has_regex = true;
+            m->regex_text = dup_str(v->subscribed_topic_regex);
+        }
+    }
+    /* A fresh session: the member has that long to come back after the restart. */
+    m->session_deadline_ms = now_ms + g->env->session_timeout_ms;
+    notify(g, m->session_deadline_ms);
+    choose_assignor(g);
+}
+
+static void records_to_set(const gr_consumer_group_current_member_assignment_value_topic_partitions *items,
+                           int32_t count, gr_tp_set *out) {
+    gr_tp_set_clear(out);
+    for (int32_t t = 0; t < count; t++)
+        for (int32_t p = 0; p < items[t].partitions.count; p++)
+            gr_tp_set_push(out, items[t].topic_id.b, items[t].partitions.items[p]);
+    gr_tp_set_normalize(out);
+}
+
+void gr_kg_restore_assignment(gr_kg_group *g, gr_str member_id,
+                              const gr_consumer_group_current_member_assignment_value *v, int64_t now_ms) {
+    kg_member *m = restore_get(g, member_id);
+    if (!m) return;
+    m->epoch = v->member_epoch;
+    m->previous_epoch = v->previous_member_epoch;
+    m->left_static = v->member_epoch == EPOCH_LEAVE_STATIC;
+    m->state = v->state == STATE_CODE_UNREVOKED    ? MS_UNREVOKED
+               : v->state == STATE_CODE_UNRELEASED ? MS_UNRELEASED
+                                                   : MS_STABLE;
+    records_to_set(v->assigned_partitions.items,
+                   v->assigned_partitions.count > 0 ? v->assigned_partitions.count : 0, &m->assigned);
+    records_to_set(v->partitions_pending_revocation.items,
+                   v->partitions_pending_revocation.count > 0 ? v->partitions_pending_revocation.count : 0,
+                   &m->revoking);
+    /* The target is recomputed at the first heartbeat; starting from what it holds keeps it sticky. */
+    gr_tp_set_union(&m->target, &m->assigned, &m->revoking);
+    m->revocation_deadline_ms = m->state == MS_UNREVOKED
+                                    ? now_ms + (m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0)
+                                    : GR_DEADLINE_NONE;
+    if (m->session_deadline_ms == GR_DEADLINE_NONE)
+        m->session_deadline_ms = now_ms + g->env->session_timeout_ms;
+    notify(g, m->session_deadline_ms);
+}
+
+void gr_kg_restore_remove(gr_kg_group *g, gr_str member_id) {
+    kg_member *m = find_member(g, member_id);
+    if (m) remove_member_ex(g, m, false);
 }

@@ -26,8 +26,10 @@
 
 #include "base/arena.h"
 #include "base/reader.h"
+#include "proto/gen/consumer_group_current_member_assignment_value.h"
 #include "proto/gen/consumer_group_describe.h"
 #include "proto/gen/consumer_group_heartbeat.h"
+#include "proto/gen/consumer_group_member_metadata_value.h"
 
 typedef struct gr_kg_group gr_kg_group;
 
@@ -75,6 +77,23 @@ int16_t gr_kg_validate_commit(const gr_kg_group *g, gr_str member_id, gr_str ins
                               int16_t version);
 int16_t gr_kg_validate_fetch(const gr_kg_group *g, gr_str member_id, int32_t epoch);
 bool gr_kg_is_subscribed(const gr_kg_group *g, gr_str topic);
+
+/* Persistence: members that changed since the last drain (subscription, epochs, partitions) and
+   members that are gone. fn gets each with its records' values (built in the arena), or with
+   removed = true for tombstones. */
+typedef void (*gr_kg_persist_fn)(void *ud, gr_str member_id,
+                                 const gr_consumer_group_member_metadata_value *meta,
+                                 const gr_consumer_group_current_member_assignment_value *assignment,
+                                 bool removed);
+bool gr_kg_has_changes(const gr_kg_group *g);
+void gr_kg_drain_changes(gr_kg_group *g, gr_arena *a, gr_kg_persist_fn fn, void *ud);
+
+/* Restoring members from __consumer_offsets at start-up (records in log order). */
+void gr_kg_restore_member(gr_kg_group *g, gr_str member_id, const gr_consumer_group_member_metadata_value *v,
+                          int64_t now_ms);
+void gr_kg_restore_assignment(gr_kg_group *g, gr_str member_id,
+                              const gr_consumer_group_current_member_assignment_value *v, int64_t now_ms);
+void gr_kg_restore_remove(gr_kg_group *g, gr_str member_id);
 
 int64_t gr_kg_next_deadline(const gr_kg_group *g);
 /* Fences members whose session or revocation deadline passed. Returns true if the epoch moved. */

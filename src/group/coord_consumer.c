@@ -9,12 +9,37 @@
 #include "group/coordinator_internal.h"
 #include "proto/errors.h"
 
-static void persist_epoch(gr_group_coordinator *c, gr_group *g) {
+typedef struct persist_ctx {
+    gr_offsets_batch *ob;
+    gr_str group;
+} persist_ctx;
+
+static void persist_member(void *ud, gr_str member_id, const gr_consumer_group_member_metadata_value *meta,
+                           const gr_consumer_group_current_member_assignment_value *assignment,
+                           bool removed) {
+    persist_ctx *p = ud;
+    if (removed) {
+        gr_offsets_batch_add_cg_member(p->ob, p->group, member_id, NULL);
+        gr_offsets_batch_add_cg_assignment(p->ob, p->group, member_id, NULL);
+        return;
+    }
+    if (meta) gr_offsets_batch_add_cg_member(p->ob, p->group, member_id, meta);
+    if (assignment) gr_offsets_batch_add_cg_assignment(p->ob, p->group, member_id, assignment);
+}
+
+void gc_persist_consumer(gr_group_coordinator *c, gr_group *g, bool epoch_moved) {
+    if (!epoch_moved && !gr_kg_has_changes(g->consumer)) return;
     gr_offsets_batch ob;
     gr_offsets_batch_begin(&ob, gr_wall_ms());
-    gr_offsets_batch_add_consumer_group(&ob, (gr_str){g->id, g->id_len}, false, gr_kg_epoch(g->consumer));
+    gr_str id = {g->id, g->id_len};
+    if (epoch_moved) gr_offsets_batch_add_consumer_group(&ob, id, false, gr_kg_epoch(g->consumer));
+    gr_arena a;
+    gr_arena_init(&a, 0);
+    persist_ctx p = {&ob, id};
+    gr_kg_drain_changes(g->consumer, &a, persist_member, &p);
     gr_partition_log *log;
     if (gc_append(c, g->partition, &ob, &log) == GR_ERR_NONE && log) gc_flush(c, &log, 1, NULL, NULL);
+    gr_arena_free(&a);
     gr_offsets_batch_free(&ob);
 }
 
@@ -66,7 +91,8 @@ void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_h
         }
     }
     gr_kg_client kc = {client->client_id, client->client_host};
-    if (gr_kg_heartbeat(g->consumer, in, version, &kc, gr_mono_ms(), a, out)) persist_epoch(c, g);
+    bool moved = gr_kg_heartbeat(g->consumer, in, version, &kc, gr_mono_ms(), a, out);
+    gc_persist_consumer(c, g, moved);
     pthread_mutex_unlock(&c->mu);
 }
 

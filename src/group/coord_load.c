@@ -89,6 +89,24 @@ static void apply_consumer_group(gr_group_coordinator *c, const gr_offsets_recor
     gr_kg_set_epoch(g->consumer, r->cg_value.epoch);
 }
 
+/* KIP-848 member records: the member's subscription (key v5) and its partitions (key v8). */
+static void apply_cg_member(gr_group_coordinator *c, const gr_offsets_record *r) {
+    bool metadata = r->type == GR_OREC_CG_MEMBER;
+    gr_str group = metadata ? r->member_key.group_id : r->assignment_key.group_id;
+    gr_str member = metadata ? r->member_key.member_id : r->assignment_key.member_id;
+    gr_group *g = gc_group_find(c, group);
+    if (r->tombstone) {
+        if (g && g->type == GR_GROUP_CONSUMER) gr_kg_restore_remove(g->consumer, member);
+        return;
+    }
+    g = gc_group_get_or_create(c, group, GR_GROUP_CONSUMER);
+    if (!g || g->type != GR_GROUP_CONSUMER) return; /* a classic group since: the member is stale */
+    if (metadata)
+        gr_kg_restore_member(g->consumer, member, &r->member_value, gr_mono_ms());
+    else
+        gr_kg_restore_assignment(g->consumer, member, &r->assignment_value, gr_mono_ms());
+}
+
 void gc_apply_record(gr_group_coordinator *c, int32_t partition, const gr_offsets_record *r) {
     (void)partition;
     switch (r->type) {
@@ -100,6 +118,10 @@ void gc_apply_record(gr_group_coordinator *c, int32_t partition, const gr_offset
         break;
     case GR_OREC_CONSUMER_GROUP:
         apply_consumer_group(c, r);
+        break;
+    case GR_OREC_CG_MEMBER:
+    case GR_OREC_CG_ASSIGNMENT:
+        apply_cg_member(c, r);
         break;
     case GR_OREC_IGNORED:
         break;

@@ -376,15 +376,6 @@ static void classic_deadline(void *ud, gr_cg_group *g, int64_t at_ms) {
 
 static void consumer_deadline(void *ud, int64_t at_ms) { gc_want_deadline(ud, at_ms); }
 
-static void persist_consumer_epoch(gr_group_coordinator *c, gr_group *g) {
-    gr_offsets_batch ob;
-    gr_offsets_batch_begin(&ob, gr_wall_ms());
-    gr_offsets_batch_add_consumer_group(&ob, (gr_str){g->id, g->id_len}, false, gr_kg_epoch(g->consumer));
-    gr_partition_log *log;
-    if (gc_append(c, g->partition, &ob, &log) == GR_ERR_NONE) gc_flush(c, &log, 1, NULL, NULL);
-    gr_offsets_batch_free(&ob);
-}
-
 static void on_timer(void *ud) {
     gr_group_coordinator *c = ud;
     if (atomic_load(&c->stopping)) return;
@@ -400,8 +391,8 @@ static void on_timer(void *ud) {
                 if (gr_cg_next_deadline(g->classic) <= now) gr_cg_on_time(g->classic, now);
                 d = gr_cg_next_deadline(g->classic);
             } else {
-                if (gr_kg_next_deadline(g->consumer) <= now && gr_kg_on_time(g->consumer, now))
-                    persist_consumer_epoch(c, g);
+                if (gr_kg_next_deadline(g->consumer) <= now)
+                    gc_persist_consumer(c, g, gr_kg_on_time(g->consumer, now));
                 d = gr_kg_next_deadline(g->consumer);
             }
             if (d < next) next = d;

@@ -82,6 +82,9 @@ void gc_flush(gr_group_coordinator *c, gr_partition_log **logs, int count, gr_fl
 /* Persists a classic group's metadata (the gr_cg_env.store hook). */
 int16_t gc_store_classic(void *ud, gr_cg_group *g);
 
+/* Appends a KIP-848 group's changes (its epoch if it moved, changed and departed members). */
+void gc_persist_consumer(gr_group_coordinator *c, gr_group *g, bool epoch_moved);
+
 /* Deadlines (the env hooks of both group kinds). */
 void gc_want_deadline(gr_group_coordinator *c, int64_t at_ms);
 

@@ -82,6 +82,37 @@ void gr_offsets_batch_add_consumer_group(gr_offsets_batch *ob, gr_str group, boo
     add_record(ob, tombstone);
 }
 
+void gr_offsets_batch_add_cg_member(gr_offsets_batch *ob, gr_str group, gr_str member,
+                                    const gr_consumer_group_member_metadata_value *v) {
+    gr_consumer_group_member_metadata_key k;
+    gr_consumer_group_member_metadata_key_init(&k);
+    k.group_id = group;
+    k.member_id = member;
+    gr_buf_put_i16(&ob->key, GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER);
+    gr_consumer_group_member_metadata_key_encode(&ob->key, GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER, &k);
+    if (v) {
+        gr_buf_put_i16(&ob->value, 0);
+        gr_consumer_group_member_metadata_value_encode(&ob->value, 0, v);
+    }
+    add_record(ob, v == NULL);
+}
+
+void gr_offsets_batch_add_cg_assignment(gr_offsets_batch *ob, gr_str group, gr_str member,
+                                        const gr_consumer_group_current_member_assignment_value *v) {
+    gr_consumer_group_current_member_assignment_key k;
+    gr_consumer_group_current_member_assignment_key_init(&k);
+    k.group_id = group;
+    k.member_id = member;
+    gr_buf_put_i16(&ob->key, GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER_ASSIGNMENT);
+    gr_consumer_group_current_member_assignment_key_encode(
+        &ob->key, GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER_ASSIGNMENT, &k);
+    if (v) {
+        gr_buf_put_i16(&ob->value, 0);
+        gr_consumer_group_current_member_assignment_value_encode(&ob->value, 0, v);
+    }
+    add_record(ob, v == NULL);
+}
+
 size_t gr_offsets_batch_finish(gr_offsets_batch *ob) {
     if (ob->count == 0) return 0;
     size_t n = gr_batch_builder_finish(&ob->builder);
@@ -126,6 +157,24 @@ int gr_offsets_record_decode(gr_bytes key, gr_bytes value, gr_arena *a, gr_offse
         if (out->tombstone) return 0;
         if (vv > CONSUMER_GROUP_METADATA_VALUE_VERSION_MAX) return -1;
         return gr_consumer_group_metadata_value_decode(&vr, a, vv, &out->cg_value) != 0 ? -1 : 0;
+    case GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER:
+        out->type = GR_OREC_CG_MEMBER;
+        if (gr_consumer_group_member_metadata_key_decode(&kr, a, key_version, &out->member_key) != 0)
+            return -1;
+        if (out->tombstone) return 0;
+        if (vv != 0) return -1;
+        return gr_consumer_group_member_metadata_value_decode(&vr, a, vv, &out->member_value) != 0 ? -1 : 0;
+    case GR_OFFSETS_KEY_CONSUMER_GROUP_MEMBER_ASSIGNMENT:
+        out->type = GR_OREC_CG_ASSIGNMENT;
+        if (gr_consumer_group_current_member_assignment_key_decode(&kr, a, key_version,
+                                                                   &out->assignment_key) != 0)
+            return -1;
+        if (out->tombstone) return 0;
+        if (vv != 0) return -1;
+        return gr_consumer_group_current_member_assignment_value_decode(&vr, a, vv, &out->assignment_value) !=
+                       0
+                   ? -1
+                   : 0;
     default:
         out->type = GR_OREC_IGNORED;
         return 0;

@@ -45,7 +45,8 @@ static bool outstanding(const gr_conn *c) {
 static bool can_deliver(const gr_conn *c) {
     return !c->closed && !c->close_now && c->close_at == GR_SEQ_NONE && !c->loop->stopping &&
            c->next_seq - c->next_out < GR_CONN_INFLIGHT_REQUESTS_MAX &&
-           c->out_bytes <= cfg_of(c)->conn_output_max_bytes;
+           c->out_bytes <= cfg_of(c)->conn_output_max_bytes &&
+           c->unanswered_bytes < cfg_of(c)->conn_unanswered_max_bytes;
 }
 
 static bool can_read(const gr_conn *c) { return !c->held_head && can_deliver(c); }
@@ -92,6 +93,14 @@ static void free_partial_frame(gr_conn *c) {
     c->frame = NULL;
     c->frame_len = c->frame_have = c->frame_cap = 0;
     c->hdr_have = 0;
+}
+
+static void free_request_lengths(gr_conn *c) {
+    free(c->req_len);
+    c->req_len = NULL;
+    c->req_len_cap = c->req_len_head = 0;
+    c->req_base = c->next_seq;
+    c->unanswered_bytes = 0;
 }
 
 static void free_output(gr_conn *c) {
@@ -156,6 +165,7 @@ static void conn_close_now(gr_conn *c, const char *why) {
     free_partial_frame(c);
     free_held(c);
     free_output(c);
+    free_request_lengths(c);
     GR_DEBUG("net", "connection %s closed: %s", c->peer, why);
     if (l->srv->h.on_close) l->srv->h.on_close(c, l->srv->ud);
     gr_conn_unref(c); /* the loop's own reference */
@@ -198,9 +208,49 @@ void gr_conn_adopt(gr_loop *l, int fd, const char *peer) {
     if (l->srv->h.on_open) l->srv->h.on_open(c, l->srv->ud);
 }
 
+/* ---- unanswered request bytes ---- */
+
+/* Notes the length of the frame about to get seq next_seq. false: out of memory. */
+static bool note_delivered(gr_conn *c, size_t len) {
+    uint64_t used = c->next_seq - c->req_base;
+    if (used == c->req_len_cap) {
+        uint32_t cap = c->req_len_cap ? 2 * c->req_len_cap : 4;
+        uint32_t *ring = malloc(cap * sizeof *ring);
+        if (!ring) return false;
+        for (uint64_t i = 0; i < used; i++)
+            ring[i] = c->req_len[(c->req_len_head + i) & (c->req_len_cap - 1)];
+        free(c->req_len);
+        c->req_len = ring;
+        c->req_len_cap = cap;
+        c->req_len_head = 0;
+    }
+    c->req_len[(c->req_len_head + used) & (c->req_len_cap - 1)] = (uint32_t)len + 1; /* len <= INT32_MAX */
+    c->unanswered_bytes += len;
+    return true;
+}
+
+/* seq has its reply (or its empty slot): its frame no longer counts. */
+static void note_answered(gr_conn *c, uint64_t seq) {
+    if (seq < c->req_base || seq >= c->next_seq) return;
+    uint32_t *e = &c->req_len[(c->req_len_head + (seq - c->req_base)) & (c->req_len_cap - 1)];
+    if (*e == 0) return; /* answered before */
+    c->unanswered_bytes -= *e - 1;
+    *e = 0;
+    while (c->req_base < c->next_seq && c->req_len[c->req_len_head] == 0) {
+        c->req_len_head = (c->req_len_head + 1) & (c->req_len_cap - 1);
+        c->req_base++;
+    }
+}
+
 /* ---- reading ---- */
 
 static void deliver(gr_conn *c, uint8_t *data, size_t len) {
+    if (!note_delivered(c, len)) {
+        free(data);
+        c->close_now = true;
+        gr_conn_mark_dirty(c);
+        return;
+    }
     uint64_t seq = c->next_seq++;
     gr_server *s = c->loop->srv;
     s->h.on_request(c, data, len, seq, s->ud);
@@ -540,6 +590,7 @@ void gr_conn_reply(gr_conn *c, uint64_t seq, gr_buf *response) {
     o->buf = *response;
     gr_buf_init(response);
     c->out_bytes += (size_t)gr_buf_total(&o->buf);
+    note_answered(c, seq);
     enqueue(c, o);
     gr_conn_mark_dirty(c);
 }
@@ -547,6 +598,7 @@ void gr_conn_reply(gr_conn *c, uint64_t seq, gr_buf *response) {
 void gr_conn_reply_none(gr_conn *c, uint64_t seq) {
     OWNER_CHECK(c);
     if (!slot_open(c, seq)) return;
+    note_answered(c, seq);
     if (seq == c->next_out) {
         c->next_out++;
         advance_early(c);

@@ -66,6 +66,15 @@ struct gr_conn {
     gr_out *out_head, *out_tail;
     size_t out_bytes; /* bytes queued or waiting in `early`, not yet written */
 
+    /* Request frames delivered and not yet answered (gr_conn_reply / reply_none), for the byte
+     * bound: the frame length + 1 of each seq from req_base on (0 once answered), in a ring that
+     * grows to at most GR_CONN_INFLIGHT_REQUESTS_MAX entries (a power of two). */
+    size_t unanswered_bytes;
+    uint32_t *req_len;
+    uint32_t req_len_cap;
+    uint32_t req_len_head; /* ring index of req_base */
+    uint64_t req_base;     /* lowest seq that may be unanswered; == next_seq when none is */
+
     char peer[64];
 };
 

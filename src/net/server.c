@@ -16,6 +16,7 @@ void gr_server_config_defaults(gr_server_config *c) {
     c->idle_timeout_ms = GR_CONNECTIONS_MAX_IDLE_MS_DEFAULT;
     c->max_request_bytes = GR_SOCKET_REQUEST_MAX_BYTES_DEFAULT;
     c->conn_output_max_bytes = GR_CONN_OUTPUT_MAX_BYTES;
+    c->conn_unanswered_max_bytes = GR_CONN_UNANSWERED_REQUEST_MAX_BYTES;
 }
 
 static int online_cores(void) {
@@ -33,6 +34,7 @@ gr_server *gr_server_new(const gr_server_config *cfg, const gr_server_handlers *
         if (cfg->idle_timeout_ms) s->cfg.idle_timeout_ms = cfg->idle_timeout_ms;
         if (cfg->max_request_bytes > 0) s->cfg.max_request_bytes = cfg->max_request_bytes;
         if (cfg->conn_output_max_bytes) s->cfg.conn_output_max_bytes = cfg->conn_output_max_bytes;
+        if (cfg->conn_unanswered_max_bytes) s->cfg.conn_unanswered_max_bytes = cfg->conn_unanswered_max_bytes;
     }
     if (s->cfg.loops <= 0) s->cfg.loops = online_cores();
     if (s->cfg.loops > GR_NET_LOOPS_MAX) s->cfg.loops = GR_NET_LOOPS_MAX;

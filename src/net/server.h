@@ -27,10 +27,12 @@ typedef struct gr_loop gr_loop;
 typedef struct gr_conn gr_conn;
 
 typedef struct gr_server_config {
-    int loops;                    /* event-loop threads; 0 = one per online core */
-    int64_t idle_timeout_ms;      /* connections.max.idle.ms; 0 = default 600000, < 0 = never */
-    int32_t max_request_bytes;    /* socket.request.max.bytes; <= 0 = default 100 MiB */
-    size_t conn_output_max_bytes; /* stop reading a client above this much queued output; 0 = default */
+    int loops;                        /* event-loop threads; 0 = one per online core */
+    int64_t idle_timeout_ms;          /* connections.max.idle.ms; 0 = default 600000, < 0 = never */
+    int32_t max_request_bytes;        /* socket.request.max.bytes; <= 0 = default 100 MiB */
+    size_t conn_output_max_bytes;     /* stop reading a client above this much queued output; 0 = default */
+    size_t conn_unanswered_max_bytes; /* stop reading a client whose delivered, unanswered request
+                                         frames reach this many bytes; 0 = default 4 MiB */
 } gr_server_config;
 
 /* Fills in the defaults (same values that zero fields stand for). */

@@ -223,9 +223,10 @@ void gr_flusher_stop(gr_flusher *f) {
     pthread_cond_broadcast(&f->work_cv);
     pthread_mutex_unlock(&f->pool_mu);
     for (int i = 0; i < f->sync_thread_count; i++) pthread_join(f->sync_threads[i], NULL);
-    GR_INFO("store", "flusher: %llu request(s) answered by %llu log sync(s) in %llu round(s)",
+    GR_INFO("store",
+            "flusher: %llu request(s) answered by %llu log sync(s) in %llu round(s), %d sync thread(s)",
             (unsigned long long)f->stats.requests, (unsigned long long)f->stats.log_syncs,
-            (unsigned long long)f->stats.rounds);
+            (unsigned long long)f->stats.rounds, f->sync_thread_count);
     free(f->jobs);
     pthread_cond_destroy(&f->done_cv);
     pthread_cond_destroy(&f->work_cv);

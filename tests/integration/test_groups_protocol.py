@@ -590,3 +590,23 @@ def test_malformed_requests_are_refused(broker, api, version):
                 pytest.fail("no answer and no close for a malformed %d v%d request" % (api, version))
     with RawConn(broker.bootstrap) as c:
         assert find_coordinator(c, "still-alive")[0] == NONE
+
+
+def test_oldest_versions_join_sync_heartbeat_leave(conn, group):
+    """JoinGroup/SyncGroup/Heartbeat/LeaveGroup v0: no rebalance timeout (the session timeout
+    stands in), no MEMBER_ID_REQUIRED round."""
+    body = (string(group) + i32(SESSION_MS) + string("") + string("consumer")
+            + array([string("range") + bytes_(b"v0")]))
+    r = call(conn, API_JOIN_GROUP, 0, body)
+    error, generation, protocol, leader, member = r.i16(), r.i32(), r.string(), r.string(), r.string()
+    assert error == NONE and protocol == "range" and leader == member and member
+    assert [(r.string(), r.bytes_()) for _ in range(r.i32())] == [(member, b"v0")]
+    r = call(conn, API_SYNC_GROUP, 0, string(group) + i32(generation) + string(member)
+             + array([string(member) + bytes_(b"all")]))
+    assert (r.i16(), r.bytes_()) == (NONE, b"all")
+    r = call(conn, API_HEARTBEAT, 0, string(group) + i32(generation) + string(member))
+    assert r.i16() == NONE
+    r = call(conn, API_LEAVE_GROUP, 0, string(group) + string(member))
+    assert r.i16() == NONE
+    r = call(conn, API_HEARTBEAT, 0, string(group) + i32(generation) + string(member))
+    assert r.i16() == UNKNOWN_MEMBER_ID

@@ -3,7 +3,7 @@
  * network: commits are acknowledged only after their flush, read back by OffsetFetch (one
  * group, all offsets, unknown groups), replayed by a new coordinator from __consumer_offsets
  * (the restart path), deleted with their group, dropped with a deleted topic, and expired
- * after offsets.retention.minutes.
+ * after offsets.retention.minutes; KIP-848 members survive a restart.
  */
 #include <ftw.h>
 #include <stdatomic.h>
@@ -17,6 +17,7 @@
 #include "broker/config.h"
 #include "cluster/topics.h"
 #include "group/coordinator_internal.h"
+#include "group/tp_set.h"
 #include "proto/errors.h"
 #include "store/flusher.h"
 
@@ -135,6 +136,53 @@ static int32_t fetch_all_count(gr_group_coordinator *c, const char *group) {
     return n;
 }
 
+/* One ConsumerGroupHeartbeat (v1) of member "m1" subscribed to "orders"; join = epoch 0. */
+static int16_t consumer_heartbeat(gr_group_coordinator *c, int32_t epoch, gr_tp_set *owned,
+                                  int32_t *epoch_out) {
+    gr_arena a;
+    gr_arena_init(&a, 1 << 20);
+    gr_consumer_group_heartbeat_request in;
+    gr_consumer_group_heartbeat_request_init(&in);
+    in.group_id = S("kip848");
+    in.member_id = S("m1");
+    in.member_epoch = epoch;
+    gr_str names[1] = {S("orders")};
+    gr_consumer_group_heartbeat_request_topic_partitions tp;
+    memset(&tp, 0, sizeof tp);
+    int32_t parts[8];
+    if (epoch == 0) {
+        in.rebalance_timeout_ms = 30000;
+        in.subscribed_topic_names.items = names;
+        in.subscribed_topic_names.count = 1;
+        in.topic_partitions.count = 0;
+    } else {
+        for (int32_t i = 0; i < owned->count && i < 8; i++) {
+            memcpy(tp.topic_id.b, owned->items[i].id, 16);
+            parts[i] = owned->items[i].partition;
+        }
+        tp.partitions.items = parts;
+        tp.partitions.count = owned->count;
+        in.topic_partitions.items = &tp;
+        in.topic_partitions.count = owned->count ? 1 : 0;
+    }
+    gr_consumer_group_heartbeat_response out;
+    gr_consumer_group_heartbeat_response_init(&out);
+    gr_gc_client client = {S("client"), S("/127.0.0.1")};
+    gr_gc_consumer_heartbeat(c, &in, 1, &client, &a, &out);
+    *epoch_out = out.member_epoch;
+    if (out.error_code == GR_ERR_NONE && out.has_assignment) {
+        gr_tp_set_clear(owned);
+        for (int32_t t = 0; t < out.assignment.topic_partitions.count; t++)
+            for (int32_t p = 0; p < out.assignment.topic_partitions.items[t].partitions.count; p++)
+                gr_tp_set_push(owned, out.assignment.topic_partitions.items[t].topic_id.b,
+                               out.assignment.topic_partitions.items[t].partitions.items[p]);
+        gr_tp_set_normalize(owned);
+    }
+    int16_t err = out.error_code;
+    gr_arena_free(&a);
+    return err;
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb;
     (void)flag;
@@ -196,6 +244,18 @@ int main(void) {
     gr_gc_free(c);
     c = start();
     CHECK(fetch_all_count(c, "alpha") == 0);
+
+    /* A KIP-848 member is still known after a restart: it carries on with its partitions. */
+    gr_tp_set owned;
+    gr_tp_set_init(&owned);
+    int32_t epoch;
+    CHECK(consumer_heartbeat(c, 0, &owned, &epoch) == GR_ERR_NONE && epoch > 0 && owned.count == 3);
+    gr_gc_free(c);
+    c = start();
+    int32_t epoch2;
+    CHECK(consumer_heartbeat(c, epoch, &owned, &epoch2) == GR_ERR_NONE && epoch2 >= epoch &&
+          owned.count == 3);
+    gr_tp_set_free(&owned);
     gr_gc_free(c);
 
     gr_flusher_stop(flusher);
