@@ -32,6 +32,10 @@
 #define GR_SNAPSHOT_MAX_BYTES (64 * 1024 * 1024)       /* larger snapshot files are treated as damaged */
 #define GR_FLUSH_SYNCS_CONCURRENT_MAX 8                /* partitions one flush round syncs at once */
 #define GR_FLUSH_SYNC_THREAD_STACK_BYTES (64 * 1024)   /* stack of each extra sync thread */
+#define GR_APPEND_RECORD_ERRORS_MAX 32                 /* refused records one append names (RecordErrors) */
+/* A compressed batch whose header shows a record timestamp out of range is decompressed to find
+ * which records are; the output is capped like a lookup's. */
+#define GR_TIMESTAMP_CHECK_DECOMPRESSED_MAX_BYTES (64 * 1024 * 1024)
 
 /* A timestamp lookup reads a batch into memory and decompresses its records: both are capped, so a
  * small batch that inflates enormously cannot take the broker's memory. */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,14 @@ typedef struct key_def {
 #define DAY_MS (24 * HOUR_MS)
 #define LONG_MAX_TEXT "9223372036854775807"
 
-enum { T_BOOL = GR_CONFIG_TYPE_BOOLEAN, T_STRING = GR_CONFIG_TYPE_STRING, T_INT = GR_CONFIG_TYPE_INT,
-       T_LONG = GR_CONFIG_TYPE_LONG, T_DOUBLE = GR_CONFIG_TYPE_DOUBLE, T_LIST = GR_CONFIG_TYPE_LIST };
+enum {
+    T_BOOL = GR_CONFIG_TYPE_BOOLEAN,
+    T_STRING = GR_CONFIG_TYPE_STRING,
+    T_INT = GR_CONFIG_TYPE_INT,
+    T_LONG = GR_CONFIG_TYPE_LONG,
+    T_DOUBLE = GR_CONFIG_TYPE_DOUBLE,
+    T_LIST = GR_CONFIG_TYPE_LIST
+};
 
 /* Defaults are Kafka 4.x's except where this broker differs on purpose (listeners, log.dirs,
  * num.network.threads). Keys without a field are the broker keys Kafka's topic keys inherit from
@@ -59,8 +66,8 @@ static const key_def keys[] = {
     {"log.retention.minutes", K_LONG, F(log_retention_ms), 0, -1, INT32_MAX, MINUTE_MS, NULL, T_INT},
     {"log.retention.ms", K_LONG, F(log_retention_ms), 0, -1, INT64_MAX / 2, 1, NULL, T_LONG},
     {"log.retention.bytes", K_LONG, F(log_retention_bytes), 0, -1, INT64_MAX / 2, 1, "-1", T_LONG},
-    {"log.retention.check.interval.ms", K_LONG, F(log_retention_check_interval_ms), 0, 1, INT64_MAX / 2, 1, "300000",
-     T_LONG},
+    {"log.retention.check.interval.ms", K_LONG, F(log_retention_check_interval_ms), 0, 1, INT64_MAX / 2, 1,
+     "300000", T_LONG},
     {"log.index.interval.bytes", K_INT, F(log_index_interval_bytes), 0, 0, INT32_MAX, 1, "4096", T_INT},
     {"log.index.size.max.bytes", K_INT, NO_FIELD, 0, 4, INT32_MAX, 1, "10485760", T_INT},
     {"log.segment.delete.delay.ms", K_LONG, NO_FIELD, 0, 0, INT64_MAX, 1, "60000", T_LONG},
@@ -75,12 +82,12 @@ static const key_def keys[] = {
     {"log.cleaner.min.cleanable.ratio", K_DOUBLE, NO_FIELD, 0, 0, 1, 1, "0.5", T_DOUBLE},
     {"log.local.retention.ms", K_LONG, NO_FIELD, 0, -2, INT64_MAX, 1, "-2", T_LONG},
     {"log.local.retention.bytes", K_LONG, NO_FIELD, 0, -2, INT64_MAX, 1, "-2", T_LONG},
-    {"log.message.timestamp.type", K_STRING, F(log_message_timestamp_type), S(log_message_timestamp_type), 0, 0, 1,
-     "CreateTime", T_STRING},
+    {"log.message.timestamp.type", K_STRING, F(log_message_timestamp_type), S(log_message_timestamp_type), 0,
+     0, 1, "CreateTime", T_STRING},
     {"log.message.timestamp.after.max.ms", K_LONG, F(log_message_timestamp_after_max_ms), 0, 0, INT64_MAX, 1,
      "3600000", T_LONG},
-    {"log.message.timestamp.before.max.ms", K_LONG, F(log_message_timestamp_before_max_ms), 0, 0, INT64_MAX, 1,
-     LONG_MAX_TEXT, T_LONG},
+    {"log.message.timestamp.before.max.ms", K_LONG, F(log_message_timestamp_before_max_ms), 0, 0, INT64_MAX,
+     1, LONG_MAX_TEXT, T_LONG},
     {"compression.type", K_STRING, F(compression_type), S(compression_type), 0, 0, 1, "producer", T_STRING},
     {"compression.gzip.level", K_INT, NO_FIELD, 0, -1, 9, 1, "-1", T_INT}, /* 0 refused: see set_key */
     {"compression.lz4.level", K_INT, NO_FIELD, 0, 1, 17, 1, "9", T_INT},
@@ -89,23 +96,26 @@ static const key_def keys[] = {
     {"unclean.leader.election.enable", K_BOOL, NO_FIELD, 0, 0, 1, 1, "false", T_BOOL},
     {"message.max.bytes", K_INT, F(message_max_bytes), 0, 0, INT32_MAX, 1, "1048588", T_INT},
     {"socket.request.max.bytes", K_INT, F(socket_request_max_bytes), 0, 1, INT32_MAX, 1, "104857600", T_INT},
-    {"connections.max.idle.ms", K_LONG, F(connections_max_idle_ms), 0, -1, INT64_MAX / 2, 1, "600000", T_LONG},
+    {"connections.max.idle.ms", K_LONG, F(connections_max_idle_ms), 0, -1, INT64_MAX / 2, 1, "600000",
+     T_LONG},
     {"num.network.threads", K_INT, F(num_network_threads), 0, 0, 1024, 1, "0", T_INT},
     {"offsets.topic.num.partitions", K_INT, F(offsets_topic_num_partitions), 0, 1, 1000, 1, "50", T_INT},
     {"offsets.retention.minutes", K_LONG, F(offsets_retention_minutes), 0, 1, INT32_MAX, 1, "10080", T_INT},
-    {"group.min.session.timeout.ms", K_INT, F(group_min_session_timeout_ms), 0, 0, INT32_MAX, 1, "6000", T_INT},
-    {"group.max.session.timeout.ms", K_INT, F(group_max_session_timeout_ms), 0, 0, INT32_MAX, 1, "1800000", T_INT},
-    {"group.initial.rebalance.delay.ms", K_INT, F(group_initial_rebalance_delay_ms), 0, 0, INT32_MAX, 1, "3000",
+    {"group.min.session.timeout.ms", K_INT, F(group_min_session_timeout_ms), 0, 0, INT32_MAX, 1, "6000",
      T_INT},
+    {"group.max.session.timeout.ms", K_INT, F(group_max_session_timeout_ms), 0, 0, INT32_MAX, 1, "1800000",
+     T_INT},
+    {"group.initial.rebalance.delay.ms", K_INT, F(group_initial_rebalance_delay_ms), 0, 0, INT32_MAX, 1,
+     "3000", T_INT},
     {"group.max.size", K_INT, F(group_max_size), 0, 1, INT32_MAX, 1, "2147483647", T_INT},
-    {"group.consumer.session.timeout.ms", K_INT, F(group_consumer_session_timeout_ms), 0, 1, INT32_MAX, 1, "45000",
-     T_INT},
-    {"group.consumer.heartbeat.interval.ms", K_INT, F(group_consumer_heartbeat_interval_ms), 0, 1, INT32_MAX, 1,
-     "5000", T_INT},
-    {"offsets.retention.check.interval.ms", K_LONG, F(offsets_retention_check_interval_ms), 0, 1, INT64_MAX / 2, 1,
-     "600000", T_LONG},
-    {"transaction.state.log.num.partitions", K_INT, F(transaction_state_log_num_partitions), 0, 1, 1000, 1, "50",
-     T_INT},
+    {"group.consumer.session.timeout.ms", K_INT, F(group_consumer_session_timeout_ms), 0, 1, INT32_MAX, 1,
+     "45000", T_INT},
+    {"group.consumer.heartbeat.interval.ms", K_INT, F(group_consumer_heartbeat_interval_ms), 0, 1, INT32_MAX,
+     1, "5000", T_INT},
+    {"offsets.retention.check.interval.ms", K_LONG, F(offsets_retention_check_interval_ms), 0, 1,
+     INT64_MAX / 2, 1, "600000", T_LONG},
+    {"transaction.state.log.num.partitions", K_INT, F(transaction_state_log_num_partitions), 0, 1, 1000, 1,
+     "50", T_INT},
     {"transaction.max.timeout.ms", K_INT, F(transaction_max_timeout_ms), 0, 1, INT32_MAX, 1, "900000", T_INT},
 };
 
@@ -130,14 +140,27 @@ static const key_group key_groups[] = {
 
 /* Kafka keys that make sense for a Kafka broker but have no effect here; accepted quietly. */
 static const char *const ignored_keys[] = {
-    "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-    "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
-    "num.io.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-    "num.recovery.threads.per.data.dir", "offsets.topic.replication.factor",
-    "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
-    "zookeeper.connect", "zookeeper.connection.timeout.ms", "group.initial.rebalance.delay.ms.unused",
-    "auto.leader.rebalance.enable", "num.replica.fetchers", "share.coordinator.state.topic.replication.factor",
-    "share.coordinator.state.topic.min.isr", "metadata.log.dir",
+    "process.roles",
+    "controller.quorum.voters",
+    "controller.quorum.bootstrap.servers",
+    "controller.listener.names",
+    "inter.broker.listener.name",
+    "listener.security.protocol.map",
+    "num.io.threads",
+    "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "zookeeper.connect",
+    "zookeeper.connection.timeout.ms",
+    "group.initial.rebalance.delay.ms.unused",
+    "auto.leader.rebalance.enable",
+    "num.replica.fetchers",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+    "metadata.log.dir",
 };
 
 void gr_broker_config_defaults(gr_broker_config *c) {
@@ -219,31 +242,25 @@ int gr_parse_listeners(const char *text, gr_listener *out, int max) {
 }
 
 void gr_config_format_double(double v, char *out, size_t n) {
-    /* Java's Double.toString: the shortest digits that read back as v, "1.0" for whole numbers,
-     * computerized scientific notation ("1.0E-4") below 10^-3 and from 10^7. */
-    char digits[40];
+    /* Java's Double.toString: the fewest significant digits that read back as v, at least one
+     * digit after the point, and scientific notation ("1.0E-4") below 10^-3 and from 10^7. */
+    char sci[48];
     int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(digits, sizeof digits, "%.*e", prec - 1, v);
-        if (strtod(digits, NULL) == v) break;
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+        if (strtod(sci, NULL) == v) break;
     }
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+    char *e = strchr(sci, 'e');
+    int exp = e ? atoi(e + 1) : 0;
     double a = v < 0 ? -v : v;
-    if (a != 0 && (a < 1e-3 || a >= 1e7)) {
-        char *e = strchr(digits, 'e');
-        int exp = e ? atoi(e + 1) : 0;
-        if (e) *e = '\0';
-        snprintf(out, n, "%s%sE%d", digits, strchr(digits, '.') ? "" : ".0", exp);
+    if (e && a != 0 && (a < 1e-3 || a >= 1e7)) {
+        *e = '\0';
+        snprintf(out, n, "%s%sE%d", sci, strchr(sci, '.') ? "" : ".0", exp);
         return;
     }
-    char plain[64];
-    snprintf(plain, sizeof plain, "%.*f", prec + 8, v);
-    /* Trim to the significant digits found above, keeping at least one after the point. */
-    char *dot = strchr(plain, '.');
-    size_t len = strlen(plain);
-    while (len > 0 && plain[len - 1] == '0' && &plain[len - 1] > dot + 1) plain[--len] = '\0';
-    double back = strtod(plain, NULL);
-    if (back != v) snprintf(plain, sizeof plain, "%.17g", v);
-    snprintf(out, n, "%s", plain);
+    int decimals = prec - 1 - exp;
+    snprintf(out, n, "%.*f", decimals < 1 ? 1 : decimals, v);
 }
 
 static const key_def *find_key(const char *name) {
@@ -298,7 +315,7 @@ static int set_key(gr_broker_config *c, const key_def *k, const char *value) {
     if (k->type == K_DOUBLE) {
         errno = 0;
         double d = strtod(v, &end);
-        if (errno || end == v || *end || d != d || d < (double)k->min || d > (double)k->max) goto bad;
+        if (errno || end == v || *end || isnan(d) || d < (double)k->min || d > (double)k->max) goto bad;
         gr_config_format_double(d, canon, sizeof canon);
         mark_static(c, k, canon);
         return 0;
@@ -311,9 +328,15 @@ static int set_key(gr_broker_config *c, const key_def *k, const char *value) {
     int64_t scaled = n < 0 ? n : n * k->scale;
     if (base) {
         switch (k->type) {
-        case K_INT: *(int32_t *)base = (int32_t)scaled; break;
-        case K_SHORT: *(int16_t *)base = (int16_t)scaled; break;
-        default: *(int64_t *)base = scaled; break;
+        case K_INT:
+            *(int32_t *)base = (int32_t)scaled;
+            break;
+        case K_SHORT:
+            *(int16_t *)base = (int16_t)scaled;
+            break;
+        default:
+            *(int64_t *)base = scaled;
+            break;
         }
     }
     snprintf(canon, sizeof canon, "%lld", n);
@@ -348,7 +371,8 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
         if (k && k->type != K_SPECIAL) {
             if (set_key(c, k, value) != 0) return -1;
             if (k->offset == NO_FIELD)
-                GR_INFO("config", "configuration key '%s' is reported to clients but changes nothing here", name);
+                GR_INFO("config", "configuration key '%s' is reported to clients but changes nothing here",
+                        name);
             continue;
         }
         if (!strcmp(name, "listeners") || !strcmp(name, "advertised.listeners")) {
@@ -380,7 +404,8 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
         else
             GR_WARN("config", "unknown configuration key '%s'", name);
     }
-    if (strcmp(c->log_message_timestamp_type, "CreateTime") && strcmp(c->log_message_timestamp_type, "LogAppendTime"))
+    if (strcmp(c->log_message_timestamp_type, "CreateTime") &&
+        strcmp(c->log_message_timestamp_type, "LogAppendTime"))
         return bad_value("log.message.timestamp.type", c->log_message_timestamp_type);
     if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms) {
         fprintf(stderr, "gregor: invalid value for configuration key 'group.min.session.timeout.ms': "
@@ -422,8 +447,9 @@ void gr_broker_config_add_synonyms(const gr_broker_config *c, const char *name, 
         for (int i = 0; i < 4 && names[i]; i++) {
             const key_def *m = find_key(names[i]);
             const char *v = pass == 0 ? static_value(c, m) : m->default_text;
-            if (v) all[n++] = (gr_config_synonym){m->name, v, pass == 0 ? GR_CONFIG_SOURCE_STATIC_BROKER
-                                                                         : GR_CONFIG_SOURCE_DEFAULT};
+            if (v)
+                all[n++] = (gr_config_synonym){
+                    m->name, v, pass == 0 ? GR_CONFIG_SOURCE_STATIC_BROKER : GR_CONFIG_SOURCE_DEFAULT};
         }
     }
     int first = 0;
@@ -437,11 +463,21 @@ bool gr_broker_config_inherited(const gr_broker_config *c, const char *name, cha
     if (k->offset != NO_FIELD) { /* the field holds the resolved value, already in the finest unit */
         const char *base = (const char *)c + k->offset;
         switch (k->type) {
-        case K_INT: snprintf(out, n, "%" PRId32, *(const int32_t *)base); break;
-        case K_SHORT: snprintf(out, n, "%d", *(const int16_t *)base); break;
-        case K_LONG: snprintf(out, n, "%" PRId64, *(const int64_t *)base); break;
-        case K_BOOL: snprintf(out, n, "%s", *(const bool *)base ? "true" : "false"); break;
-        default: snprintf(out, n, "%s", base); break;
+        case K_INT:
+            snprintf(out, n, "%" PRId32, *(const int32_t *)base);
+            break;
+        case K_SHORT:
+            snprintf(out, n, "%d", *(const int16_t *)base);
+            break;
+        case K_LONG:
+            snprintf(out, n, "%" PRId64, *(const int64_t *)base);
+            break;
+        case K_BOOL:
+            snprintf(out, n, "%s", *(const bool *)base ? "true" : "false");
+            break;
+        default:
+            snprintf(out, n, "%s", base);
+            break;
         }
         if (k->config_type == T_LIST) { /* as set_key shows lists */
             size_t o = 0;
@@ -502,7 +538,8 @@ void gr_broker_config_visit(const gr_broker_config *c, gr_config_entry_fn fn, vo
             } else if (!strcmp(k->name, "log.dirs")) {
                 snprintf(e.value_buf, sizeof e.value_buf, "%s", c->log_dir);
             } else {
-                set = c->static_set[find_key("node.id") - keys] || c->static_set[find_key("broker.id") - keys];
+                set =
+                    c->static_set[find_key("node.id") - keys] || c->static_set[find_key("broker.id") - keys];
                 snprintf(e.value_buf, sizeof e.value_buf, "%" PRId32, c->node_id);
             }
             bool has_value = set || k->default_text;

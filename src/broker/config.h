@@ -15,9 +15,9 @@
 #include "base/properties.h"
 
 #define GR_LISTENERS_MAX 8
-#define GR_BROKER_CONFIG_KEYS_MAX 80         /* entries in config.c's key table */
-#define GR_BROKER_CONFIG_VALUE_MAX_BYTES 32  /* a key's value as written, for DescribeConfigs */
-#define GR_CONFIG_SYNONYMS_MAX 8             /* one topic override + a broker key group twice */
+#define GR_BROKER_CONFIG_KEYS_MAX 80        /* entries in config.c's key table */
+#define GR_BROKER_CONFIG_VALUE_MAX_BYTES 32 /* a key's value as written, for DescribeConfigs */
+#define GR_CONFIG_SYNONYMS_MAX 8            /* one topic override + a broker key group twice */
 
 /* Where a value came from, as DescribeConfigs reports it (ConfigSource). */
 enum {
@@ -45,6 +45,11 @@ typedef struct gr_listener {
 } gr_listener;
 
 typedef struct gr_broker_config {
+    /* The keys server.properties and --override set, by position in config.c's key table, with
+     * their values as written (canonical form, not scaled): DescribeConfigs reports these as
+     * STATIC_BROKER_CONFIG, as Kafka does. */
+    bool static_set[GR_BROKER_CONFIG_KEYS_MAX];
+    char static_value[GR_BROKER_CONFIG_KEYS_MAX][GR_BROKER_CONFIG_VALUE_MAX_BYTES];
     int32_t node_id;
     gr_listener listeners[GR_LISTENERS_MAX];
     int listener_count;
@@ -81,11 +86,6 @@ typedef struct gr_broker_config {
     char log_message_timestamp_type[32];
     char compression_type[32];
     char cleanup_policy[32];
-    /* The keys server.properties and --override set, by position in config.c's key table, with
-     * their values as written (canonical form, not scaled): DescribeConfigs reports these as
-     * STATIC_BROKER_CONFIG, as Kafka does. */
-    bool static_set[GR_BROKER_CONFIG_KEYS_MAX];
-    char static_value[GR_BROKER_CONFIG_KEYS_MAX][GR_BROKER_CONFIG_VALUE_MAX_BYTES];
 } gr_broker_config;
 
 /* One DescribeConfigs entry: the value, where it came from and, in Kafka's order, every place
@@ -113,6 +113,9 @@ void gr_broker_config_defaults(gr_broker_config *c);
 int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props);
 /* Parses "PLAINTEXT://host:port,..." into out; returns count or -1. */
 int gr_parse_listeners(const char *text, gr_listener *out, int max);
+/* Formats a double as Java's Double.toString does (0.5, 1.0, 1.0E-4): how Kafka shows them. */
+void gr_config_format_double(double v, char *out, size_t n);
+
 /* Visits every broker key for DescribeConfigs of the broker resource; fn returns false to stop.
  * Every key is read-only: broker configuration cannot change at run time here. */
 typedef bool (*gr_config_entry_fn)(const gr_config_entry *e, void *ud);

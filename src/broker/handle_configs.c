@@ -37,33 +37,32 @@ static bool wanted(const describe_ctx *c, const char *name) {
     return false;
 }
 
-static void add_entry(describe_ctx *c, const char *name, const char *value, int source, bool read_only) {
-    if (!wanted(c, name) || c->r->configs.count >= CONFIG_ENTRIES_MAX) return;
+static gr_str dup_or_null(gr_request *req, const char *s) {
+    return s ? gr_request_strdup(req, s) : (gr_str){NULL, -1};
+}
+
+static bool add_entry(const gr_config_entry *ce, void *ud) {
+    describe_ctx *c = ud;
+    if (!wanted(c, ce->name) || c->r->configs.count >= CONFIG_ENTRIES_MAX) return true;
     gr_describe_configs_response_describe_configs_resource_result *e = &c->r->configs.items[c->r->configs.count++];
     gr_describe_configs_response_describe_configs_resource_result_init(e);
-    e->name = gr_request_strdup(c->req, name);
-    e->value = gr_request_strdup(c->req, value);
-    e->read_only = read_only;
-    e->is_default = source == GR_CONFIG_SOURCE_DEFAULT;
-    e->config_source = (int8_t)source;
+    e->name = gr_request_strdup(c->req, ce->name);
+    e->value = dup_or_null(c->req, ce->value);
+    e->read_only = ce->read_only;
+    e->is_default = ce->source == GR_CONFIG_SOURCE_DEFAULT;
+    e->config_source = (int8_t)ce->source;
+    e->config_type = (int8_t)ce->type;
     e->documentation.len = -1;
-    if (c->synonyms) {
-        e->synonyms.items = gr_request_alloc(c->req, sizeof e->synonyms.items[0]);
-        e->synonyms.count = 1;
-        gr_describe_configs_response_describe_configs_synonym_init(&e->synonyms.items[0]);
-        e->synonyms.items[0].name = e->name;
-        e->synonyms.items[0].value = e->value;
-        e->synonyms.items[0].source = (int8_t)source;
+    if (c->synonyms && ce->synonym_count > 0) {
+        e->synonyms.items = gr_request_alloc(c->req, (size_t)ce->synonym_count * sizeof e->synonyms.items[0]);
+        e->synonyms.count = ce->synonym_count;
+        for (int i = 0; i < ce->synonym_count; i++) {
+            gr_describe_configs_response_describe_configs_synonym_init(&e->synonyms.items[i]);
+            e->synonyms.items[i].name = gr_request_strdup(c->req, ce->synonyms[i].name);
+            e->synonyms.items[i].value = dup_or_null(c->req, ce->synonyms[i].value);
+            e->synonyms.items[i].source = (int8_t)ce->synonyms[i].source;
+        }
     }
-}
-
-static bool topic_entry(const char *name, const char *value, int source, bool sensitive, bool read_only, void *ud) {
-    add_entry(ud, name, value, source, read_only);
-    return true;
-}
-
-static bool broker_entry(const char *name, const char *value, bool is_default, void *ud) {
-    add_entry(ud, name, value, is_default ? GR_CONFIG_SOURCE_DEFAULT : GR_CONFIG_SOURCE_STATIC_BROKER, true);
     return true;
 }
 
@@ -89,16 +88,21 @@ void gr_handle_describe_configs(gr_request *req) {
         r->configs.count = 0;
         describe_ctx ctx = {req, r, want, req->api_version >= 1 && in->include_synonyms};
         if (want->resource_type == RESOURCE_TOPIC) {
+            const char *why;
+            if (!gr_topic_name_valid(want->resource_name, &why)) {
+                r->error_code = GR_ERR_INVALID_TOPIC_EXCEPTION;
+                r->error_message = gr_request_strdup(req, why);
+                continue;
+            }
             gr_topic *topic = gr_topics_get(b->topics, want->resource_name);
             if (!topic) {
-                r->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-                r->error_message = gr_request_strdup(req, "The topic does not exist.");
+                r->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION; /* Kafka gives no message */
                 continue;
             }
             gr_properties configs;
             gr_properties_init(&configs);
             gr_topics_copy_configs(b->topics, topic, &configs);
-            gr_topic_config_visit(&b->cfg, &configs, topic_entry, &ctx);
+            gr_topic_config_visit(&b->cfg, &configs, add_entry, &ctx);
             gr_properties_free(&configs);
             gr_topic_release(topic);
         } else if (want->resource_type == RESOURCE_BROKER) {
@@ -107,7 +111,7 @@ void gr_handle_describe_configs(gr_request *req) {
                 r->error_message = gr_request_strdup(req, "Unexpected broker id");
                 continue;
             }
-            gr_broker_config_visit(&b->cfg, broker_entry, &ctx);
+            gr_broker_config_visit(&b->cfg, add_entry, &ctx);
         } else if (want->resource_type == RESOURCE_BROKER_LOGGER) {
             continue; /* no loggers to describe */
         } else {
@@ -116,6 +120,13 @@ void gr_handle_describe_configs(gr_request *req) {
         }
     }
     gr_request_reply(req, out);
+}
+
+static gr_str no_such_topic(gr_request *req, gr_str name) {
+    char text[400];
+    snprintf(text, sizeof text, "The topic '%.*s' does not exist.", name.len > 0 ? (int)name.len : 0,
+             name.len > 0 ? name.ptr : "");
+    return gr_request_strdup(req, text);
 }
 
 /* Copies a wire string into a C buffer; false if it does not fit or is null. */
@@ -161,15 +172,17 @@ void gr_handle_alter_configs(gr_request *req) {
                                                     in->validate_only, &why)
                            : GR_ERR_INVALID_CONFIG;
         if (why) r->error_message = gr_request_strdup(req, why);
+        if (r->error_code == GR_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+            r->error_message = no_such_topic(req, res->resource_name);
         gr_properties_free(&set);
     }
     gr_request_reply(req, out);
 }
 
-/* APPEND/SUBTRACT on the one list-valued topic key, cleanup.policy. */
+/* APPEND/SUBTRACT on a list-valued topic key (cleanup.policy, the replication throttles). */
 static void edit_list(const char *current, const char *item, bool append, char *out, size_t n) {
     out[0] = '\0';
-    char copy[256];
+    char copy[1024];
     snprintf(copy, sizeof copy, "%s", current ? current : "");
     bool present = false;
     char *save = NULL;
@@ -207,6 +220,7 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         gr_topic *topic = gr_topics_get(req->broker->topics, res->resource_name);
         if (!topic) {
             r->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            r->error_message = no_such_topic(req, res->resource_name);
             continue;
         }
         gr_properties current, set;
@@ -218,12 +232,15 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         char remove_names[CONFIG_ENTRIES_MAX][256];
         int nremove = 0;
         bool ok = true;
+        const char *refusal = NULL;
+        char refusal_text[512];
         for (int32_t k = 0; k < res->configs.count && ok; k++) {
             const gr_incremental_alter_configs_request_alterable_config *c = &res->configs.items[k];
             char key[256], value[1024] = "";
             ok = cstr(c->name, key, sizeof key);
             if (!ok) break;
             if (c->config_operation == OP_DELETE) {
+                if (!gr_topic_config_known(key)) continue; /* Kafka ignores deleting an unknown key */
                 if (nremove == CONFIG_ENTRIES_MAX) {
                     ok = false;
                     break;
@@ -238,14 +255,26 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
             if (c->config_operation == OP_SET) {
                 gr_properties_set(&set, key, value);
             } else if (c->config_operation == OP_APPEND || c->config_operation == OP_SUBTRACT) {
-                if (strcmp(key, "cleanup.policy") != 0) {
+                const char *op = c->config_operation == OP_APPEND ? "APPEND" : "SUBTRACT";
+                if (!gr_topic_config_known(key)) {
+                    snprintf(refusal_text, sizeof refusal_text, "Unknown topic config name: %s", key);
+                    refusal = refusal_text;
                     ok = false;
                     break;
                 }
-                char edited[256];
-                const char *base = gr_properties_get(&set, key);
-                if (!base) base = gr_properties_get(&current, key);
-                if (!base) base = req->broker->cfg.cleanup_policy;
+                if (gr_topic_config_type(key) != GR_CONFIG_TYPE_LIST) {
+                    snprintf(refusal_text, sizeof refusal_text,
+                             "Can't %s to key %s because its type is not LIST.", op, key);
+                    refusal = refusal_text;
+                    ok = false;
+                    break;
+                }
+                char base[1024], edited[1024];
+                const char *pending = gr_properties_get(&set, key);
+                if (pending)
+                    snprintf(base, sizeof base, "%s", pending);
+                else
+                    gr_topic_config_effective(&req->broker->cfg, &current, key, base, sizeof base);
                 edit_list(base, value, c->config_operation == OP_APPEND, edited, sizeof edited);
                 gr_properties_set(&set, key, edited);
             } else {
@@ -256,7 +285,10 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, removes, nremove,
                                                     false, in->validate_only, &why)
                            : GR_ERR_INVALID_CONFIG;
+        if (!why) why = refusal;
         if (why) r->error_message = gr_request_strdup(req, why);
+        if (r->error_code == GR_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+            r->error_message = no_such_topic(req, res->resource_name);
         gr_properties_free(&current);
         gr_properties_free(&set);
     }

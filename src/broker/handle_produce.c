@@ -10,7 +10,9 @@
  * request that arrived meanwhile, and the reply is sent from the loop once
  * the last of them is durable.
  */
+#include <inttypes.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "broker/handlers.h"
@@ -31,6 +33,26 @@ typedef struct flush_ticket {
     produce_wait *pw;
     gr_produce_response_partition_produce_response *pr;
 } flush_ticket;
+
+/* Records the store refused for their timestamps, as Kafka lists them (Produce v8+). */
+static void add_record_errors(gr_request *req, const gr_append_result *ar,
+                              gr_produce_response_partition_produce_response *pr) {
+    if (ar->record_error_count <= 0 || req->api_version < 8) return;
+    pr->record_errors.items =
+        gr_request_alloc(req, (size_t)ar->record_error_count * sizeof pr->record_errors.items[0]);
+    pr->record_errors.count = ar->record_error_count;
+    for (int32_t i = 0; i < ar->record_error_count; i++) {
+        const gr_append_record_error *e = &ar->record_errors[i];
+        char text[200];
+        snprintf(text, sizeof text,
+                 "Timestamp %" PRId64 " of message with offset %" PRId64
+                 " is out of range. The timestamp should be within [%" PRId64 ", %" PRId64 "]",
+                 e->timestamp, e->offset, ar->timestamp_min_ms, ar->timestamp_max_ms);
+        gr_produce_response_batch_index_and_error_message_init(&pr->record_errors.items[i]);
+        pr->record_errors.items[i].batch_index = e->batch_index;
+        pr->record_errors.items[i].batch_index_error_message = gr_request_strdup(req, text);
+    }
+}
 
 static void produce_finish(void *ud) {
     produce_wait *pw = ud;
@@ -126,6 +148,7 @@ void gr_handle_produce(gr_request *req) {
             if (ar.error != GR_ERR_NONE) {
                 any_error = true;
                 if (ar.error_message) pr->error_message = gr_request_strdup(req, ar.error_message);
+                add_record_errors(req, &ar, pr);
                 continue;
             }
             if (!ar.duplicate) any_appended = true;

@@ -20,24 +20,25 @@ static gr_str fmt(gr_request *req, const char *f, long long a, long long b) {
     return gr_request_strdup(req, text);
 }
 
+#define TOPIC_CONFIG_KEYS_MAX 64
+
 typedef struct config_result_ctx {
     gr_request *req;
     gr_create_topics_response_creatable_topic_result *r;
 } config_result_ctx;
 
-static bool add_config(const char *name, const char *value, int source, bool sensitive, bool read_only, void *ud) {
+static bool add_config(const gr_config_entry *ce, void *ud) {
     config_result_ctx *c = ud;
+    if (c->r->configs.count >= TOPIC_CONFIG_KEYS_MAX) return false;
     gr_create_topics_response_creatable_topic_configs *e = &c->r->configs.items[c->r->configs.count++];
     gr_create_topics_response_creatable_topic_configs_init(e);
-    e->name = gr_request_strdup(c->req, name);
-    e->value = gr_request_strdup(c->req, value);
-    e->config_source = (int8_t)source;
-    e->is_sensitive = sensitive;
-    e->read_only = read_only;
+    e->name = gr_request_strdup(c->req, ce->name);
+    e->value = ce->value ? gr_request_strdup(c->req, ce->value) : (gr_str){NULL, -1};
+    e->config_source = (int8_t)ce->source;
+    e->is_sensitive = false;
+    e->read_only = ce->read_only;
     return true;
 }
-
-#define TOPIC_CONFIG_KEYS_MAX 64
 
 static bool assignment_valid(gr_request *req, const int32_t *ids, int32_t n) {
     return n == 1 && ids[0] == req->broker->cfg.node_id;
@@ -111,7 +112,15 @@ static void create_one(gr_request *req, const gr_create_topics_request_creatable
         r->configs.items = gr_request_alloc(req, TOPIC_CONFIG_KEYS_MAX * sizeof r->configs.items[0]);
         r->configs.count = 0;
         config_result_ctx ctx = {req, r};
-        gr_topic_config_visit(&b->cfg, &configs, add_config, &ctx);
+        gr_properties canon; /* the values as stored: Kafka's form of what was asked */
+        gr_properties_init(&canon);
+        for (size_t i = 0; i < configs.count; i++) {
+            char v[1024];
+            if (gr_topic_config_check(configs.items[i].key, configs.items[i].value, v, sizeof v, &why))
+                gr_properties_set(&canon, configs.items[i].key, v);
+        }
+        gr_topic_config_visit(&b->cfg, &canon, add_config, &ctx);
+        gr_properties_free(&canon);
         gr_topic *topic = validate_only ? NULL : gr_topics_get(b->topics, t->name);
         if (topic) {
             memcpy(r->topic_id.b, topic->id, 16);

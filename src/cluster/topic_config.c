@@ -1,47 +1,89 @@
 /* topic_config.c: the table of topic configuration keys (see topic_config.h). */
 #include "cluster/topic_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-typedef enum { V_LONG, V_INT, V_BOOL, V_ENUM, V_ANY, V_RATIO } value_kind;
+#define WHY_MAX_BYTES 640
+#define VALUE_MAX_BYTES 1024 /* a topic key's value; AlterConfigs refuses longer ones */
+
+typedef enum {
+    V_LONG,
+    V_INT,
+    V_BOOL,
+    V_DOUBLE,
+    V_ENUM,      /* one of `choices` */
+    V_ENUM_LIST, /* a comma-separated list of `choices`, possibly empty (cleanup.policy) */
+    V_REPLICAS,  /* "*" or partition:broker pairs (the replication throttles) */
+    V_GZIP_LEVEL /* 1..9 or -1 */
+} value_kind;
 
 typedef struct topic_key {
     const char *name;
     value_kind kind;
     int64_t min, max;
-    const char *choices; /* V_ENUM: comma separated; cleanup.policy allows a list */
-    const char *fixed_default; /* used when the broker has no matching setting */
+    const char *choices;       /* V_ENUM, V_ENUM_LIST: comma separated */
+    const char *broker_key;    /* Kafka's "server default property"; NULL: none */
+    const char *default_value; /* when there is no broker key */
+    int type;                  /* GR_CONFIG_TYPE_* */
 } topic_key;
 
+/* Kafka 4.x's topic keys with its bounds. Keys about replication, compaction and tiered storage
+ * are accepted and reported without effect on a single node that neither compacts nor tiers;
+ * remote.storage.enable=true is refused as Kafka refuses it on a broker without tiered storage. */
 static const topic_key topic_keys[] = {
-    {"cleanup.policy", V_ENUM, 0, 0, "delete,compact", NULL},
-    {"compression.type", V_ENUM, 0, 0, "uncompressed,zstd,lz4,snappy,gzip,producer", NULL},
-    {"delete.retention.ms", V_LONG, 0, INT64_MAX, NULL, "86400000"},
-    {"file.delete.delay.ms", V_LONG, 0, INT64_MAX, NULL, "60000"},
-    {"flush.messages", V_LONG, 1, INT64_MAX, NULL, "9223372036854775807"},
-    {"flush.ms", V_LONG, 0, INT64_MAX, NULL, "9223372036854775807"},
-    {"index.interval.bytes", V_INT, 0, INT32_MAX, NULL, NULL},
-    {"max.compaction.lag.ms", V_LONG, 1, INT64_MAX, NULL, "9223372036854775807"},
-    {"max.message.bytes", V_INT, 0, INT32_MAX, NULL, NULL},
-    {"message.timestamp.after.max.ms", V_LONG, 0, INT64_MAX, NULL, "9223372036854775807"},
-    {"message.timestamp.before.max.ms", V_LONG, 0, INT64_MAX, NULL, "9223372036854775807"},
-    {"message.timestamp.type", V_ENUM, 0, 0, "CreateTime,LogAppendTime", NULL},
-    {"min.cleanable.dirty.ratio", V_RATIO, 0, 1, NULL, "0.5"},
-    {"min.compaction.lag.ms", V_LONG, 0, INT64_MAX, NULL, "0"},
-    {"min.insync.replicas", V_INT, 1, INT32_MAX, NULL, "1"},
-    {"preallocate", V_BOOL, 0, 1, NULL, "false"},
-    {"retention.bytes", V_LONG, -1, INT64_MAX, NULL, NULL},
-    {"retention.ms", V_LONG, -1, INT64_MAX, NULL, NULL},
-    {"segment.bytes", V_INT, 14, INT32_MAX, NULL, NULL},
-    {"segment.index.bytes", V_INT, 4, INT32_MAX, NULL, "10485760"},
-    {"segment.jitter.ms", V_LONG, 0, INT64_MAX, NULL, "0"},
-    {"segment.ms", V_LONG, 1, INT64_MAX, NULL, NULL},
-    {"unclean.leader.election.enable", V_BOOL, 0, 1, NULL, "false"},
-    {"message.downconversion.enable", V_BOOL, 0, 1, NULL, "true"},
+    {"cleanup.policy", V_ENUM_LIST, 0, 0, "compact,delete", "log.cleanup.policy", NULL, GR_CONFIG_TYPE_LIST},
+    {"compression.gzip.level", V_GZIP_LEVEL, -1, 9, NULL, "compression.gzip.level", NULL, GR_CONFIG_TYPE_INT},
+    {"compression.lz4.level", V_INT, 1, 17, NULL, "compression.lz4.level", NULL, GR_CONFIG_TYPE_INT},
+    {"compression.type", V_ENUM, 0, 0, "uncompressed,zstd,lz4,snappy,gzip,producer", "compression.type", NULL,
+     GR_CONFIG_TYPE_STRING},
+    {"compression.zstd.level", V_INT, -131072, 22, NULL, "compression.zstd.level", NULL, GR_CONFIG_TYPE_INT},
+    {"delete.retention.ms", V_LONG, 0, INT64_MAX, NULL, "log.cleaner.delete.retention.ms", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"file.delete.delay.ms", V_LONG, 0, INT64_MAX, NULL, "log.segment.delete.delay.ms", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"flush.messages", V_LONG, 1, INT64_MAX, NULL, "log.flush.interval.messages", NULL, GR_CONFIG_TYPE_LONG},
+    {"flush.ms", V_LONG, 0, INT64_MAX, NULL, "log.flush.interval.ms", NULL, GR_CONFIG_TYPE_LONG},
+    {"follower.replication.throttled.replicas", V_REPLICAS, 0, 0, NULL, NULL, "", GR_CONFIG_TYPE_LIST},
+    {"index.interval.bytes", V_INT, 0, INT32_MAX, NULL, "log.index.interval.bytes", NULL, GR_CONFIG_TYPE_INT},
+    {"leader.replication.throttled.replicas", V_REPLICAS, 0, 0, NULL, NULL, "", GR_CONFIG_TYPE_LIST},
+    {"local.retention.bytes", V_LONG, -2, INT64_MAX, NULL, "log.local.retention.bytes", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"local.retention.ms", V_LONG, -2, INT64_MAX, NULL, "log.local.retention.ms", NULL, GR_CONFIG_TYPE_LONG},
+    {"max.compaction.lag.ms", V_LONG, 1, INT64_MAX, NULL, "log.cleaner.max.compaction.lag.ms", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"max.message.bytes", V_INT, 0, INT32_MAX, NULL, "message.max.bytes", NULL, GR_CONFIG_TYPE_INT},
+    {"message.timestamp.after.max.ms", V_LONG, 0, INT64_MAX, NULL, "log.message.timestamp.after.max.ms", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"message.timestamp.before.max.ms", V_LONG, 0, INT64_MAX, NULL, "log.message.timestamp.before.max.ms",
+     NULL, GR_CONFIG_TYPE_LONG},
+    {"message.timestamp.type", V_ENUM, 0, 0, "CreateTime,LogAppendTime", "log.message.timestamp.type", NULL,
+     GR_CONFIG_TYPE_STRING},
+    {"min.cleanable.dirty.ratio", V_DOUBLE, 0, 1, NULL, "log.cleaner.min.cleanable.ratio", NULL,
+     GR_CONFIG_TYPE_DOUBLE},
+    {"min.compaction.lag.ms", V_LONG, 0, INT64_MAX, NULL, "log.cleaner.min.compaction.lag.ms", NULL,
+     GR_CONFIG_TYPE_LONG},
+    {"min.insync.replicas", V_INT, 1, INT32_MAX, NULL, "min.insync.replicas", NULL, GR_CONFIG_TYPE_INT},
+    {"preallocate", V_BOOL, 0, 1, NULL, "log.preallocate", NULL, GR_CONFIG_TYPE_BOOLEAN},
+    {"remote.log.copy.disable", V_BOOL, 0, 1, NULL, NULL, "false", GR_CONFIG_TYPE_BOOLEAN},
+    {"remote.log.delete.on.disable", V_BOOL, 0, 1, NULL, NULL, "false", GR_CONFIG_TYPE_BOOLEAN},
+    {"remote.storage.enable", V_BOOL, 0, 1, NULL, NULL, "false", GR_CONFIG_TYPE_BOOLEAN},
+    {"retention.bytes", V_LONG, INT64_MIN, INT64_MAX, NULL, "log.retention.bytes", NULL, GR_CONFIG_TYPE_LONG},
+    {"retention.ms", V_LONG, -1, INT64_MAX, NULL, "log.retention.ms", NULL, GR_CONFIG_TYPE_LONG},
+    {"segment.bytes", V_INT, 1048576, INT32_MAX, NULL, "log.segment.bytes", NULL, GR_CONFIG_TYPE_INT},
+    {"segment.index.bytes", V_INT, 4, INT32_MAX, NULL, "log.index.size.max.bytes", NULL, GR_CONFIG_TYPE_INT},
+    {"segment.jitter.ms", V_LONG, 0, INT64_MAX, NULL, "log.roll.jitter.ms", NULL, GR_CONFIG_TYPE_LONG},
+    {"segment.ms", V_LONG, 1, INT64_MAX, NULL, "log.roll.ms", NULL, GR_CONFIG_TYPE_LONG},
+    {"unclean.leader.election.enable", V_BOOL, 0, 1, NULL, "unclean.leader.election.enable", NULL,
+     GR_CONFIG_TYPE_BOOLEAN},
 };
 
 #define TOPIC_KEY_COUNT (sizeof topic_keys / sizeof topic_keys[0])
@@ -54,6 +96,45 @@ static const topic_key *find(const char *name) {
 
 bool gr_topic_config_known(const char *name) { return find(name) != NULL; }
 
+/* Kafka's messages name the value and the key, so they are built per call. */
+static _Thread_local char why_buf[WHY_MAX_BYTES];
+
+static bool refuse(const char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool refuse(const char **why, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+    va_end(ap);
+    *why = why_buf;
+    return false;
+}
+
+/* Splits a comma-separated list the way Kafka's LIST type does: items trimmed; an empty or
+ * all-blank value is the empty list. Calls item() on each; stops at the first false. */
+static bool each_item(const char *value, bool (*item)(const char *p, size_t n, void *ud), void *ud) {
+    const char *p = value;
+    while (isspace((unsigned char)*p)) p++;
+    if (!*p) return true;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        const char *s = p, *e = p + n;
+        while (s < e && isspace((unsigned char)*s)) s++;
+        while (e > s && isspace((unsigned char)e[-1])) e--;
+        if (!item(s, (size_t)(e - s), ud)) return false;
+        if (!p[n]) return true;
+        p += n + 1;
+    }
+}
+
+typedef struct list_ctx {
+    const topic_key *k;
+    char *canon;
+    size_t cap, used;
+    const char *bad; /* first refused item */
+    size_t bad_len;
+    int items;
+} list_ctx;
+
 static bool in_choices(const char *choices, const char *v, size_t vlen) {
     const char *p = choices;
     while (*p) {
@@ -65,119 +146,230 @@ static bool in_choices(const char *choices, const char *v, size_t vlen) {
     return false;
 }
 
-bool gr_topic_config_validate(const char *name, const char *value, const char **why) {
-    const topic_key *k = find(name);
-    if (!k) {
-        *why = "Unknown topic config name";
+/* A throttled replica: digits ':' digits. */
+static bool replica_item(const char *p, size_t n) {
+    size_t i = 0, a = 0, b = 0;
+    while (i < n && isdigit((unsigned char)p[i])) i++, a++;
+    if (i == n || p[i] != ':') return false;
+    i++;
+    while (i < n && isdigit((unsigned char)p[i])) i++, b++;
+    return i == n && a > 0 && b > 0;
+}
+
+static bool list_item(const char *p, size_t n, void *ud) {
+    list_ctx *c = ud;
+    bool ok = c->k->kind == V_REPLICAS ? (n == 1 && p[0] == '*') || replica_item(p, n)
+                                       : in_choices(c->k->choices, p, n);
+    if (!ok) {
+        c->bad = p;
+        c->bad_len = n;
         return false;
     }
+    int w = snprintf(c->canon + c->used, c->cap - c->used, "%s%.*s", c->items ? "," : "", (int)n, p);
+    if (w > 0) c->used += (size_t)w < c->cap - c->used ? (size_t)w : c->cap - c->used - 1;
+    c->items++;
+    return true;
+}
+
+/* Kafka prints a list value as [a, b] in its messages. */
+static void list_text(const char *value, char *out, size_t n) {
+    size_t used = snprintf(out, n, "[");
+    const char *p = value;
+    while (isspace((unsigned char)*p)) p++;
+    bool first = true;
+    while (*p && used + 1 < n) {
+        size_t len = strcspn(p, ",");
+        const char *s = p, *e = p + len;
+        while (s < e && isspace((unsigned char)*s)) s++;
+        while (e > s && isspace((unsigned char)e[-1])) e--;
+        used += (size_t)snprintf(out + used, n - used, "%s%.*s", first ? "" : ", ", (int)(e - s), s);
+        first = false;
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    if (used + 1 < n) snprintf(out + used, n - used, "]");
+}
+
+static void choices_text(const char *choices, char *out, size_t n) {
+    size_t o = 0;
+    for (const char *p = choices; *p && o + 3 < n; p++) {
+        out[o++] = *p;
+        if (*p == ',') out[o++] = ' ';
+    }
+    out[o] = '\0';
+}
+
+bool gr_topic_config_check(const char *name, const char *value, char *canon, size_t n, const char **why) {
+    const topic_key *k = find(name);
+    if (!k) return refuse(why, "Unknown topic config name: %s", name);
+    char t[VALUE_MAX_BYTES]; /* Kafka trims numbers and booleans before parsing them */
+    const char *s = value;
+    while (isspace((unsigned char)*s)) s++;
+    snprintf(t, sizeof t, "%s", s);
+    size_t tl = strlen(t);
+    while (tl && isspace((unsigned char)t[tl - 1])) t[--tl] = '\0';
     char *end;
     switch (k->kind) {
     case V_LONG:
-    case V_INT: {
+    case V_INT:
+    case V_GZIP_LEVEL: {
         errno = 0;
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || v < k->min || v > k->max) {
-            *why = "Invalid value for configuration";
-            return false;
-        }
+        long long v = strtoll(t, &end, 10);
+        bool is_int = k->kind != V_LONG;
+        if (errno || end == t || *end || (is_int && (v < INT32_MIN || v > INT32_MAX)))
+            return refuse(why, "Invalid value %s for configuration %s: Not a number of type %s", value, name,
+                          is_int ? "INT" : "LONG");
+        if (k->kind == V_GZIP_LEVEL && !(v == -1 || (v >= 1 && v <= 9)))
+            return refuse(
+                why, "Invalid value %s for configuration %s: Value must be between 1 and 9 or equal to -1",
+                value, name);
+        if (v < k->min)
+            return refuse(why, "Invalid value %s for configuration %s: Value must be at least %" PRId64,
+                          value, name, k->min);
+        if (v > k->max)
+            return refuse(why, "Invalid value %s for configuration %s: Value must be no more than %" PRId64,
+                          value, name, k->max);
+        snprintf(canon, n, "%lld", v);
         return true;
     }
-    case V_RATIO: {
-        double d = strtod(value, &end);
-        if (end == value || *end || d < 0 || d > 1) {
-            *why = "Invalid value for configuration";
-            return false;
-        }
+    case V_DOUBLE: {
+        errno = 0;
+        double d = strtod(t, &end);
+        if (errno || end == t || *end || isnan(d))
+            return refuse(why, "Invalid value %s for configuration %s: Not a number of type DOUBLE", value,
+                          name);
+        if (d < (double)k->min)
+            return refuse(why, "Invalid value %s for configuration %s: Value must be at least %" PRId64,
+                          value, name, k->min);
+        if (d > (double)k->max)
+            return refuse(why, "Invalid value %s for configuration %s: Value must be no more than %" PRId64,
+                          value, name, k->max);
+        gr_config_format_double(d, canon, n);
         return true;
     }
-    case V_BOOL:
-        if (strcmp(value, "true") && strcmp(value, "false")) {
-            *why = "Invalid value for configuration: expected true or false";
-            return false;
-        }
+    case V_BOOL: {
+        bool b = !strcasecmp(t, "true");
+        if (!b && strcasecmp(t, "false"))
+            return refuse(why,
+                          "Invalid value %s for configuration %s: Expected value to be either true or false",
+                          value, name);
+        if (b && !strcmp(name, "remote.storage.enable"))
+            return refuse(
+                why, "Tiered Storage functionality is disabled in the broker. Topic cannot be configured "
+                     "with remote log storage.");
+        snprintf(canon, n, "%s", b ? "true" : "false");
         return true;
+    }
     case V_ENUM: {
-        /* cleanup.policy takes a list such as "compact,delete". */
-        const char *p = value;
-        bool list = !strcmp(name, "cleanup.policy");
-        if (!*p) goto bad_enum;
-        while (*p) {
-            size_t n = list ? strcspn(p, ",") : strlen(p);
-            while (n && p[0] == ' ') p++, n--;
-            if (!in_choices(k->choices, p, n)) goto bad_enum;
-            p += n;
-            if (*p) p++;
+        if (!in_choices(k->choices, t, strlen(t))) {
+            char list[256];
+            choices_text(k->choices, list, sizeof list);
+            return refuse(why, "Invalid value %s for configuration %s: String must be one of: %s", value,
+                          name, list);
         }
+        snprintf(canon, n, "%s", t);
         return true;
-    bad_enum:
-        *why = "Invalid value for configuration";
-        return false;
     }
-    default: return true;
+    case V_ENUM_LIST:
+    case V_REPLICAS: {
+        if (n) canon[0] = '\0';
+        list_ctx c = {k, canon, n, 0, NULL, 0, 0};
+        if (each_item(value, list_item, &c)) return true;
+        if (k->kind == V_REPLICAS) {
+            char shown[VALUE_MAX_BYTES + 64];
+            list_text(value, shown, sizeof shown);
+            return refuse(
+                why,
+                "Invalid value %s for configuration %s: %s must be the literal '*' or a list of replicas in "
+                "the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...",
+                shown, name, name);
+        }
+        char list[256];
+        choices_text(k->choices, list, sizeof list);
+        return refuse(why, "Invalid value %.*s for configuration %s: String must be one of: %s",
+                      (int)c.bad_len, c.bad, name, list);
     }
+    }
+    return refuse(why, "Unknown topic config name: %s", name);
 }
 
-/* The broker's value for a topic key, and whether the broker's own default is in force. */
-static void broker_value(const gr_broker_config *b, const topic_key *k, char *out, size_t n, int *source) {
-    gr_broker_config d;
-    gr_broker_config_defaults(&d);
-    *source = GR_CONFIG_SOURCE_DEFAULT;
-#define FROM(field, fmt)                                                                                \
-    do {                                                                                                \
-        snprintf(out, n, fmt, b->field);                                                                \
-        if (b->field != d.field) *source = GR_CONFIG_SOURCE_STATIC_BROKER;                               \
-        return;                                                                                         \
-    } while (0)
-    if (!strcmp(k->name, "retention.ms")) FROM(log_retention_ms, "%" PRId64);
-    if (!strcmp(k->name, "retention.bytes")) FROM(log_retention_bytes, "%" PRId64);
-    if (!strcmp(k->name, "segment.bytes")) FROM(log_segment_bytes, "%" PRId64);
-    if (!strcmp(k->name, "segment.ms")) FROM(log_roll_ms, "%" PRId64);
-    if (!strcmp(k->name, "max.message.bytes")) FROM(message_max_bytes, "%" PRId32);
-    if (!strcmp(k->name, "index.interval.bytes")) FROM(log_index_interval_bytes, "%" PRId32);
-#undef FROM
-    const char *s = NULL, *ds = NULL;
-    if (!strcmp(k->name, "cleanup.policy")) s = b->cleanup_policy, ds = d.cleanup_policy;
-    if (!strcmp(k->name, "compression.type")) s = b->compression_type, ds = d.compression_type;
-    if (!strcmp(k->name, "message.timestamp.type")) s = b->log_message_timestamp_type, ds = d.log_message_timestamp_type;
-    if (s) {
-        snprintf(out, n, "%s", s);
-        if (strcmp(s, ds)) *source = GR_CONFIG_SOURCE_STATIC_BROKER;
-        return;
-    }
-    snprintf(out, n, "%s", k->fixed_default ? k->fixed_default : "");
+bool gr_topic_config_validate(const char *name, const char *value, const char **why) {
+    char canon[VALUE_MAX_BYTES];
+    return gr_topic_config_check(name, value, canon, sizeof canon, why);
+}
+
+/* What a topic key is when the topic does not set it: inherited from the broker key, or fixed. */
+static void inherited(const gr_broker_config *b, const topic_key *k, char *out, size_t n) {
+    if (!k->broker_key || !gr_broker_config_inherited(b, k->broker_key, out, n))
+        snprintf(out, n, "%s", k->default_value ? k->default_value : "");
 }
 
 void gr_topic_config_visit(const gr_broker_config *broker, const gr_properties *topic, gr_topic_config_visit_fn fn,
                            void *ud) {
-    char value[256];
+    gr_config_entry e;
     for (size_t i = 0; i < TOPIC_KEY_COUNT; i++) {
         const topic_key *k = &topic_keys[i];
+        memset(&e, 0, offsetof(gr_config_entry, value_buf));
+        e.name = k->name;
+        e.type = k->type;
+        e.read_only = false;
+        /* Kafka's chain: the topic's own setting, then the broker key's static setting and
+         * default (ConfigHelper.createTopicConfigEntry); the first one is the source. */
         const char *set = topic ? gr_properties_get(topic, k->name) : NULL;
-        int source;
         if (set) {
-            snprintf(value, sizeof value, "%s", set);
-            source = GR_CONFIG_SOURCE_DYNAMIC_TOPIC;
+            e.value = set;
+            e.synonyms[e.synonym_count++] = (gr_config_synonym){k->name, set, GR_CONFIG_SOURCE_DYNAMIC_TOPIC};
         } else {
-            broker_value(broker, k, value, sizeof value, &source);
+            inherited(broker, k, e.value_buf, sizeof e.value_buf);
+            e.value = e.value_buf;
         }
-        if (!fn(k->name, value, source, false, false, ud)) return;
+        if (k->broker_key) gr_broker_config_add_synonyms(broker, k->broker_key, &e);
+        e.source = e.synonym_count ? e.synonyms[0].source : GR_CONFIG_SOURCE_DEFAULT;
+        if (!fn(&e, ud)) return;
     }
 }
 
-static int64_t get_long(const gr_properties *t, const char *name, int64_t fallback) {
+int gr_topic_config_type(const char *name) {
+    const topic_key *k = find(name);
+    return k ? k->type : 0;
+}
+
+void gr_topic_config_effective(const gr_broker_config *b, const gr_properties *t, const char *name, char *out,
+                               size_t n) {
     const char *v = t ? gr_properties_get(t, name) : NULL;
-    return v ? strtoll(v, NULL, 10) : fallback;
+    const topic_key *k = find(name);
+    if (v)
+        snprintf(out, n, "%s", v);
+    else if (k)
+        inherited(b, k, out, n);
+    else
+        snprintf(out, n, "%s", "");
+}
+
+static int64_t effective_long(const gr_broker_config *b, const gr_properties *t, const char *name) {
+    char v[64];
+    gr_topic_config_effective(b, t, name, v, sizeof v);
+    return strtoll(v, NULL, 10);
 }
 
 void gr_topic_config_to_log(const gr_broker_config *b, const gr_properties *t, gr_log_config *out) {
     gr_log_config_defaults(out);
-    out->segment_bytes = get_long(t, "segment.bytes", b->log_segment_bytes);
-    out->roll_ms = get_long(t, "segment.ms", b->log_roll_ms);
-    out->retention_ms = get_long(t, "retention.ms", b->log_retention_ms);
-    out->retention_bytes = get_long(t, "retention.bytes", b->log_retention_bytes);
-    out->index_interval_bytes = (int32_t)get_long(t, "index.interval.bytes", b->log_index_interval_bytes);
-    out->max_message_bytes = (int32_t)get_long(t, "max.message.bytes", b->message_max_bytes);
-    const char *tt = t ? gr_properties_get(t, "message.timestamp.type") : NULL;
-    out->log_append_time = !strcmp(tt ? tt : b->log_message_timestamp_type, "LogAppendTime");
+    out->segment_bytes = effective_long(b, t, "segment.bytes");
+    out->roll_ms = effective_long(b, t, "segment.ms");
+    out->retention_ms = effective_long(b, t, "retention.ms");
+    out->retention_bytes = effective_long(b, t, "retention.bytes");
+    out->index_interval_bytes = (int32_t)effective_long(b, t, "index.interval.bytes");
+    out->max_message_bytes = (int32_t)effective_long(b, t, "max.message.bytes");
+    out->timestamp_after_max_ms = effective_long(b, t, "message.timestamp.after.max.ms");
+    out->timestamp_before_max_ms = effective_long(b, t, "message.timestamp.before.max.ms");
+    char v[VALUE_MAX_BYTES];
+    gr_topic_config_effective(b, t, "message.timestamp.type", v, sizeof v);
+    out->log_append_time = !strcmp(v, "LogAppendTime");
+    /* Retention by time and size is part of the "delete" policy: a compact-only topic (or one with
+     * no policy at all) keeps its segments, as in Kafka. */
+    gr_topic_config_effective(b, t, "cleanup.policy", v, sizeof v);
+    bool del = false;
+    for (char *save = NULL, *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (!strcmp(tok, "delete")) del = true;
+    if (!del) out->retention_ms = out->retention_bytes = -1;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,24 +71,42 @@ static void random_uuid(uint8_t id[16]) {
     } while (id[0] == 0 && id[1] == 0); /* zero and the reserved "metadata" id are not topic ids */
 }
 
+/* Messages that name the topic are built here; *why points into this per-thread buffer. */
+static _Thread_local char why_buf[GR_TOPIC_NAME_MAX_CHARS * 2 + 256];
+
+static const char *why_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *why_fmt(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+    va_end(ap);
+    return why_buf;
+}
+
 bool gr_topic_name_valid(gr_str name, const char **why) {
+    /* Kafka's wording (Topic.validate); a name that long is cut in the message, not in the check. */
+    int shown =
+        name.len > 0 && name.len < GR_TOPIC_NAME_MAX_CHARS * 2 ? (int)name.len : GR_TOPIC_NAME_MAX_CHARS * 2;
     if (name.len <= 0 || !name.ptr) {
-        *why = "Topic name is illegal, it can't be empty";
+        *why = "Topic name is invalid: the empty string is not allowed";
         return false;
     }
     if ((name.len == 1 && name.ptr[0] == '.') || (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.')) {
-        *why = "Topic name cannot be \".\" or \"..\"";
+        *why = why_fmt("Topic name is invalid: '%.*s' is not allowed", (int)name.len, name.ptr);
         return false;
     }
     if (name.len > GR_TOPIC_NAME_MAX_CHARS) {
-        *why = "Topic name is illegal, it can't be longer than 249 characters";
+        *why = why_fmt("Topic name is invalid: the length of '%.*s' is longer than the max allowed length %d",
+                       shown, name.ptr, GR_TOPIC_NAME_MAX_CHARS);
         return false;
     }
     for (int32_t i = 0; i < name.len; i++) {
         char c = name.ptr[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
               c == '-')) {
-            *why = "Topic name is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
+            *why = why_fmt("Topic name is invalid: '%.*s' contains one or more characters other than ASCII "
+                           "alphanumerics, '.', '_' and '-'",
+                           shown, name.ptr);
             return false;
         }
     }
@@ -367,9 +386,14 @@ gr_topic *gr_topics_get_by_id(gr_topics *t, const uint8_t id[16]) {
     return topic;
 }
 
-static bool configs_valid(const gr_properties *configs, const char **why) {
-    for (size_t i = 0; configs && i < configs->count; i++)
-        if (!gr_topic_config_validate(configs->items[i].key, configs->items[i].value, why)) return false;
+/* Checks every key/value and puts them into `canon` in the form Kafka shows them. */
+static bool configs_valid(const gr_properties *configs, gr_properties *canon, const char **why) {
+    for (size_t i = 0; configs && i < configs->count; i++) {
+        char v[1024];
+        if (!gr_topic_config_check(configs->items[i].key, configs->items[i].value, v, sizeof v, why))
+            return false;
+        gr_properties_set(canon, configs->items[i].key, v);
+    }
     return true;
 }
 
@@ -381,11 +405,16 @@ int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr
         *why = "Number of partitions must be larger than 0";
         return GR_ERR_INVALID_PARTITIONS;
     }
-    if (!configs_valid(configs, why)) return GR_ERR_INVALID_CONFIG;
+    gr_properties canon;
+    gr_properties_init(&canon);
+    if (!configs_valid(configs, &canon, why)) {
+        gr_properties_free(&canon);
+        return GR_ERR_INVALID_CONFIG;
+    }
     pthread_rwlock_wrlock(&t->lock);
     int16_t err = GR_ERR_NONE;
     if (find_index(t, name) >= 0) {
-        *why = "Topic already exists.";
+        *why = why_fmt("Topic '%.*s' already exists.", (int)name.len, name.ptr);
         err = GR_ERR_TOPIC_ALREADY_EXISTS;
         goto out;
     }
@@ -399,7 +428,7 @@ int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr
             collide = a == b;
         }
         if (collide) {
-            *why = "Topic collides with an existing topic (names differ only in '.' or '_')";
+            *why = why_fmt("Topic '%.*s' collides with existing topic: %s", (int)name.len, name.ptr, o);
             err = GR_ERR_INVALID_TOPIC_EXCEPTION;
             goto out;
         }
@@ -416,8 +445,8 @@ int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr
         goto out;
     }
     random_uuid(topic->id);
-    for (size_t i = 0; configs && i < configs->count; i++)
-        gr_properties_set(&topic->configs, configs->items[i].key, configs->items[i].value);
+    for (size_t i = 0; i < canon.count; i++)
+        gr_properties_set(&topic->configs, canon.items[i].key, canon.items[i].value);
     atomic_store(&topic->table, table);
     if (save_configs(t, topic) != 0) {
         err = GR_ERR_KAFKA_STORAGE_ERROR;
@@ -442,6 +471,7 @@ int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr
     GR_INFO("topics", "created topic %s with %d partition(s)", cname, partitions);
 out:
     pthread_rwlock_unlock(&t->lock);
+    gr_properties_free(&canon);
     return err;
 }
 
@@ -476,8 +506,10 @@ int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool 
     gr_topic *topic = t->items[i];
     gr_partition_table *old = atomic_load(&topic->table);
     if (total <= old->count) {
-        *why = total == old->count ? "Topic already has the requested number of partitions."
-                                   : "The number of partitions for a topic can only be increased.";
+        *why = total == old->count
+                   ? why_fmt("Topic already has %d partition(s).", old->count)
+                   : why_fmt("The topic %s currently has %d partition(s); %d would not be an increase.",
+                             topic->name, old->count, total);
         err = GR_ERR_INVALID_PARTITIONS;
         goto out;
     }
@@ -518,13 +550,13 @@ out:
 int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *set, const char *const *remove,
                                int remove_count, bool replace, bool validate_only, const char **why) {
     *why = NULL;
-    if (!configs_valid(set, why)) return GR_ERR_INVALID_CONFIG;
-    for (int i = 0; i < remove_count; i++) {
-        if (!gr_topic_config_known(remove[i])) {
-            *why = "Unknown topic config name";
-            return GR_ERR_INVALID_CONFIG;
-        }
+    gr_properties canon;
+    gr_properties_init(&canon);
+    if (!configs_valid(set, &canon, why)) {
+        gr_properties_free(&canon);
+        return GR_ERR_INVALID_CONFIG;
     }
+    /* Removing a key that is not a topic key changes nothing; Kafka accepts it too. */
     pthread_rwlock_wrlock(&t->lock);
     int16_t err = GR_ERR_NONE;
     int i = find_index(t, name);
@@ -538,8 +570,8 @@ int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *s
         gr_properties_free(&topic->configs);
         gr_properties_init(&topic->configs);
     }
-    for (size_t k = 0; set && k < set->count; k++)
-        gr_properties_set(&topic->configs, set->items[k].key, set->items[k].value);
+    for (size_t k = 0; k < canon.count; k++)
+        gr_properties_set(&topic->configs, canon.items[k].key, canon.items[k].value);
     for (int k = 0; k < remove_count; k++) gr_properties_remove(&topic->configs, remove[k]);
     if (save_configs(t, topic) != 0) err = GR_ERR_KAFKA_STORAGE_ERROR;
     gr_log_config lc;
@@ -548,6 +580,7 @@ int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *s
     for (int32_t p = 0; p < table->count; p++) gr_plog_set_config(table->items[p]->log, &lc);
 out:
     pthread_rwlock_unlock(&t->lock);
+    gr_properties_free(&canon);
     return err;
 }
 

@@ -61,15 +61,19 @@ static inline int32_t gr_topic_partition_count(gr_topic *topic) {
 /* NULL when out of range. Valid while the caller holds a topic reference. */
 gr_partition *gr_topic_partition(gr_topic *topic, int32_t index);
 
-/* Topic name rules (Kafka's): 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
+/* Topic name rules (Kafka's): 1-249 chars of [a-zA-Z0-9._-], not "." or "..". *why gets Kafka's
+ * message, which may live in a per-thread buffer that the next call on the thread overwrites. */
 bool gr_topic_name_valid(gr_str name, const char **why);
 
-/* Returns a Kafka error code; *why gets a message for the response (static string). */
+/* Returns a Kafka error code; *why gets Kafka's message for the response, a static string or one
+ * in a per-thread buffer that the next call on the same thread overwrites (copy it at once).
+ * Config values are stored as Kafka shows them (gr_topic_config_check). */
 int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr_properties *configs,
                          bool validate_only, const char **why);
 int16_t gr_topics_delete(gr_topics *t, gr_str name);
 int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool validate_only, const char **why);
-/* Replaces (incremental=false) or edits a topic's configs; value NULL deletes a key. */
+/* Replaces (incremental=false) or edits a topic's configs; `remove` lists keys to delete
+ * (keys that are not topic keys are ignored, as Kafka ignores them). */
 int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *set, const char *const *remove,
                                int remove_count, bool replace, bool validate_only, const char **why);
 /* Copies the topic's configuration overrides into out (under the lock). */

@@ -654,19 +654,24 @@ bool gr_kg_heartbeat(gr_kg_group *g, const gr_consumer_group_heartbeat_request *
         m->rebalance_timeout_ms = in->rebalance_timeout_ms;
         m->dirty_meta = true;
     }
-    if (in->rack_id.len >= 0 || in->server_assignor.len >= 0) m->dirty_meta = true;
-    if (in->rack_id.len >= 0) {
+    if (in->rack_id.len >= 0 && !eq(m->rack_id, in->rack_id)) {
         free(m->rack_id);
         m->rack_id = dup_str(in->rack_id);
+        m->dirty_meta = true;
     }
-    if (in->server_assignor.len >= 0) {
+    if (in->server_assignor.len >= 0 && !eq(m->assignor, in->server_assignor)) {
         free(m->assignor);
         m->assignor = dup_str(in->server_assignor);
+        m->dirty_meta = true;
     }
-    free(m->client_id);
-    free(m->client_host);
-    m->client_id = dup_str(client->client_id.len >= 0 ? client->client_id : (gr_str){"", 0});
-    m->client_host = dup_str(client->client_host);
+    gr_str client_id = client->client_id.len >= 0 ? client->client_id : (gr_str){"", 0};
+    if (!eq(m->client_id, client_id) || !eq(m->client_host, client->client_host)) {
+        free(m->client_id);
+        free(m->client_host);
+        m->client_id = dup_str(client_id);
+        m->client_host = dup_str(client->client_host);
+        m->dirty_meta = true;
+    }
     err = GR_ERR_NONE;
     bool subscription_changed = update_subscription(m, in, version, &err);
     if (err != GR_ERR_NONE) {

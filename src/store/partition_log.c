@@ -21,6 +21,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "proto/compression.h"
 #include "proto/errors.h"
 #include "proto/record_batch.h"
 #include "store/log_internal.h"
@@ -37,12 +38,16 @@ void gr_log_config_defaults(gr_log_config *c) {
     c->index_interval_bytes = 4096;
     c->max_message_bytes = GR_MESSAGE_MAX_BYTES_DEFAULT;
     c->log_append_time = false;
+    c->timestamp_after_max_ms = 3600000;
+    c->timestamp_before_max_ms = INT64_MAX;
 }
 
 static void sanitize_config(gr_log_config *c) {
     if (c->segment_bytes <= 0 || c->segment_bytes > SEGMENT_BYTES_MAX) c->segment_bytes = SEGMENT_BYTES_MAX;
     if (c->index_interval_bytes < 0) c->index_interval_bytes = 0;
     if (c->max_message_bytes < 0) c->max_message_bytes = 0;
+    if (c->timestamp_after_max_ms < 0) c->timestamp_after_max_ms = 0;
+    if (c->timestamp_before_max_ms < 0) c->timestamp_before_max_ms = 0;
 }
 
 /* ---- segment array ---- */
@@ -273,6 +278,92 @@ static int16_t validate_batches(const uint8_t *p, size_t len, const gr_log_confi
     return GR_ERR_NONE;
 }
 
+/* Kafka's rule for producer timestamps on CreateTime topics (LogValidator.validateTimestamp): at
+ * most timestamp_after_max_ms ahead of the broker's clock and timestamp_before_max_ms behind it;
+ * a record without a timestamp (-1) always passes. Differences are taken unsigned: no overflow. */
+static bool timestamp_ok(int64_t ts, int64_t now_ms, const gr_log_config *cfg) {
+    if (ts == -1) return true;
+    if (ts > now_ms) return (uint64_t)ts - (uint64_t)now_ms <= (uint64_t)cfg->timestamp_after_max_ms;
+    return (uint64_t)now_ms - (uint64_t)ts <= (uint64_t)cfg->timestamp_before_max_ms;
+}
+
+static void note_bad_record(gr_append_result *res, int32_t index, int64_t offset, int64_t ts) {
+    if (res->record_error_count < GR_APPEND_RECORD_ERRORS_MAX)
+        res->record_errors[res->record_error_count++] = (gr_append_record_error){index, offset, ts};
+}
+
+/* Notes the records of one batch that are out of the window, decompressing a compressed one.
+ * Returns how many there are, or -1 (nothing noted) if the records cannot be read. */
+static int refused_records(const uint8_t *batch, const gr_batch_header *h, int64_t now_ms,
+                           const gr_log_config *cfg, gr_append_result *res) {
+    const uint8_t *records = batch + GR_BATCH_HEADER_BYTES;
+    size_t len = (size_t)gr_batch_size(h) - GR_BATCH_HEADER_BYTES;
+    gr_buf plain;
+    gr_buf_init(&plain);
+    int bad = -1;
+    if (gr_batch_compression(h) != GR_COMPRESSION_NONE) {
+        if (gr_decompress(gr_batch_compression(h), records, len, &plain,
+                          GR_TIMESTAMP_CHECK_DECOMPRESSED_MAX_BYTES) != 0)
+            goto out;
+        records = plain.data;
+        len = plain.len;
+    }
+    gr_record_iter it;
+    gr_record_iter_init_records(&it, h, records, len);
+    gr_record rec;
+    int32_t noted = res->record_error_count;
+    int step;
+    bad = 0;
+    for (int32_t i = 0; (step = gr_record_iter_next(&it, &rec)) == 1; i++) {
+        if (timestamp_ok(rec.timestamp, now_ms, cfg)) continue;
+        note_bad_record(res, i, rec.offset, rec.timestamp);
+        bad++;
+    }
+    if (step < 0) {
+        res->record_error_count = noted;
+        bad = -1;
+    }
+out:
+    gr_buf_free(&plain);
+    return bad;
+}
+
+/* Checks record timestamps (docs/storage.md). The header decides when it can: MaxTimestamp
+ * bounds every record from above, and while message.timestamp.before.max.ms is unlimited nothing
+ * is too old. Otherwise an uncompressed batch is walked record by record, as Kafka does. A
+ * compressed batch is judged by its MaxTimestamp and BaseTimestamp (the first record's) and only
+ * decompressed when they fail, to name the refused records (or find that none is). */
+static int16_t check_timestamps(const uint8_t *p, size_t len, const gr_log_config *cfg, int64_t now_ms,
+                                gr_append_result *res) {
+    if (cfg->log_append_time) return GR_ERR_NONE; /* the broker stamps these itself */
+    bool check_old = cfg->timestamp_before_max_ms != INT64_MAX;
+    bool bad = false;
+    for (size_t pos = 0; pos < len;) {
+        gr_batch_header h;
+        gr_batch_header_parse(p + pos, &h);
+        bool header_ok = timestamp_ok(h.max_timestamp, now_ms, cfg) &&
+                         (!check_old || timestamp_ok(h.base_timestamp, now_ms, cfg));
+        bool walk = !header_ok || (check_old && gr_batch_compression(&h) == GR_COMPRESSION_NONE);
+        int n = walk ? refused_records(p + pos, &h, now_ms, cfg, res) : 0;
+        if (n > 0) {
+            bad = true;
+        } else if (n < 0 && !header_ok) { /* unreadable records: the header's verdict stands */
+            bad = true;
+            bool max_ok = timestamp_ok(h.max_timestamp, now_ms, cfg);
+            if (h.records_count == 1)
+                note_bad_record(res, 0, h.base_offset, max_ok ? h.base_timestamp : h.max_timestamp);
+        }
+        pos += (size_t)gr_batch_size(&h);
+    }
+    if (!bad) return GR_ERR_NONE;
+    /* The window, saturated at the ends of int64 (the limits and the clock are not negative). */
+    res->timestamp_min_ms = now_ms < 0 ? INT64_MIN : now_ms - cfg->timestamp_before_max_ms;
+    res->timestamp_max_ms =
+        cfg->timestamp_after_max_ms > INT64_MAX - now_ms ? INT64_MAX : now_ms + cfg->timestamp_after_max_ms;
+    res->error_message = "One or more records have been rejected due to invalid timestamp";
+    return GR_ERR_INVALID_TIMESTAMP;
+}
+
 static gr_producer_entry *scratch_find(gr_producer_entry *scratch, int n, int64_t producer_id) {
     for (int i = 0; i < n; i++)
         if (scratch[i].producer_id == producer_id) return &scratch[i];
@@ -378,6 +469,11 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
         return;
     }
     int64_t append_time_ms = gr_sys.wall_ms();
+    res->error = check_timestamps(batches, len, &cfg, append_time_ms, res);
+    if (res->error != GR_ERR_NONE) {
+        res->log_start_offset = gr_plog_start_offset(l);
+        return;
+    }
     for (size_t pos = 0; pos < len;) {
         gr_batch_header h;
         gr_batch_header_parse(batches + pos, &h);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "base/file_ref.h"
+#include "base/limits.h"
 
 typedef struct gr_log_config {
     int64_t segment_bytes;        /* log.segment.bytes: roll before a segment would exceed it */
@@ -34,9 +35,14 @@ typedef struct gr_log_config {
     int32_t index_interval_bytes; /* index.interval.bytes: bytes between .index entries */
     int32_t max_message_bytes;    /* max.message.bytes: largest batch accepted */
     bool log_append_time;         /* message.timestamp.type=LogAppendTime */
+    /* CreateTime topics refuse records stamped more than this far ahead of / behind the broker's
+     * clock (message.timestamp.after.max.ms / .before.max.ms) with INVALID_TIMESTAMP. */
+    int64_t timestamp_after_max_ms;
+    int64_t timestamp_before_max_ms;
 } gr_log_config;
 
-/* Kafka's defaults: 1 GiB segments, 7 days roll and retention, 4 KiB index interval. */
+/* Kafka's defaults: 1 GiB segments, 7 days roll and retention, 4 KiB index interval, records at
+ * most an hour in the future and any time in the past. */
 void gr_log_config_defaults(gr_log_config *c);
 
 typedef struct gr_partition_log gr_partition_log;
@@ -57,6 +63,14 @@ int gr_plog_remove(gr_partition_log *l);
 /* Applies new topic configs (segment size, retention...) from the next append on. */
 void gr_plog_set_config(gr_partition_log *l, const gr_log_config *cfg);
 
+/* A record refused for its timestamp: its position in its batch, its offset as the producer
+ * numbered it, and the timestamp. */
+typedef struct gr_append_record_error {
+    int32_t batch_index;
+    int64_t offset;
+    int64_t timestamp;
+} gr_append_record_error;
+
 typedef struct gr_append_result {
     int16_t error;              /* Kafka error code; 0 = appended (or a duplicate) */
     int64_t base_offset;        /* offset of the first record, -1 on error */
@@ -65,12 +79,19 @@ typedef struct gr_append_result {
     int64_t log_start_offset;
     bool duplicate;            /* idempotent retry: nothing written, original offsets returned */
     const char *error_message; /* static text for Produce v8+ ErrorMessage, or NULL */
+    /* INVALID_TIMESTAMP: the refused records, when the store can tell which without
+     * decompressing (at most GR_APPEND_RECORD_ERRORS_MAX), and the accepted window
+     * [timestamp_min_ms, timestamp_max_ms]; Produce v8+ reports them as RecordErrors. */
+    int32_t record_error_count;
+    gr_append_record_error record_errors[GR_APPEND_RECORD_ERRORS_MAX];
+    int64_t timestamp_min_ms, timestamp_max_ms;
 } gr_append_result;
 
 /* `batches`: the Produce request's records for this partition (mutable: base offsets, leader
  * epoch and, for LogAppendTime topics, max timestamps are rewritten in place). Validates every
- * batch without decompressing, applies the idempotent-producer checks, assigns offsets and
- * appends all batches with one write. No fsync here (see gr_flusher). */
+ * batch without decompressing (record timestamps included, on CreateTime topics), applies the
+ * idempotent-producer checks, assigns offsets and appends all batches with one write. No fsync
+ * here (see gr_flusher). */
 void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t leader_epoch,
                     gr_append_result *res);
 

@@ -86,9 +86,9 @@ def test_committed_offsets_survive_kill9(broker, unique_topic):
 
 @pytest.mark.parametrize("protocol", ["classic", "consumer"])
 def test_consumer_carries_on_across_broker_restart(broker, unique_topic, protocol):
-    """A member carries on when the broker restarts under it: a classic group comes back from
-    __consumer_offsets with its members; a KIP-848 member is told it is unknown and rejoins.
-    Either way the consumer reconnects, reads what comes next and goes on committing."""
+    """A member carries on when the broker restarts under it: the group comes back from
+    __consumer_offsets with its members (classic and KIP-848 alike), the consumer reconnects,
+    reads what comes next and goes on committing."""
     import confluent_kafka
     from confluent_kafka import Producer
 

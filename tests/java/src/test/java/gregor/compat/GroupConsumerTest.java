@@ -25,13 +25,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +44,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GroupConsumerTest {
     private static final int PARTITIONS = 4;
     private static final int RECORDS = 40;
-    private static final long DEADLINE_MS = 90_000;
+    private static final long DEADLINE_MS = 60_000;
+    private static final int COMMIT_ATTEMPTS = 20;
     private static final long T = Clients.CALL_TIMEOUT_MS;
 
     private final Broker broker;
@@ -76,7 +80,8 @@ class GroupConsumerTest {
         }
     }
 
-    /** Polls in its own thread (a KafkaConsumer belongs to one thread), committing after each poll. */
+    /** Polls in its own thread (a KafkaConsumer belongs to one thread), committing after each poll;
+     *  a commit refused by a rebalance is normal and simply tried again later. */
     private static final class Runner implements Runnable {
         final KafkaConsumer<String, String> consumer;
         final Set<String> seen;
@@ -88,6 +93,16 @@ class GroupConsumerTest {
             this.consumer = consumer;
             this.seen = seen;
             this.stop = stop;
+        }
+
+        /** Commits what was consumed; false if a rebalance refused it (normal, retried later). */
+        private boolean commit() {
+            try {
+                consumer.commitSync(Duration.ofMillis(T));
+                return true;
+            } catch (RebalanceInProgressException | CommitFailedException | RetriableCommitFailedException e) {
+                return false;
+            }
         }
 
         @Override
@@ -103,7 +118,11 @@ class GroupConsumerTest {
                         now.add(tp.partition());
                     }
                     assignment = now;
-                    consumer.commitSync(Duration.ofMillis(T));
+                    commit();
+                }
+                // What was read last is committed before leaving (a rebalance may refuse a try).
+                for (int i = 0; i < COMMIT_ATTEMPTS && !commit(); i++) {
+                    consumer.poll(Duration.ofMillis(100));
                 }
             } catch (Throwable t) {
                 failure = t;
@@ -137,7 +156,8 @@ class GroupConsumerTest {
             }
             long deadline = System.currentTimeMillis() + DEADLINE_MS;
             boolean split = false;
-            while (System.currentTimeMillis() < deadline && !(split && seen.size() == RECORDS)) {
+            while (System.currentTimeMillis() < deadline && !(split && seen.size() == RECORDS)
+                    && runners.stream().allMatch(r -> r.failure == null)) {
                 Set<Integer> a = runners.get(0).assignment, b = runners.get(1).assignment;
                 Set<Integer> union = new HashSet<>(a);
                 union.addAll(b);
