@@ -111,7 +111,8 @@ void gr_handle_describe_configs(gr_request *req) {
                 r->error_message = gr_request_strdup(req, "Unexpected broker id");
                 continue;
             }
-            gr_broker_config_visit(&b->cfg, add_entry, &ctx);
+            /* The empty name is the cluster-wide dynamic default layer, which is empty here. */
+            if (want->resource_name.len > 0) gr_broker_config_visit(&b->cfg, add_entry, &ctx);
         } else if (want->resource_type == RESOURCE_BROKER_LOGGER) {
             continue; /* no loggers to describe */
         } else {
