@@ -32,9 +32,3 @@ int32_t gr_murmur2(const void *data, size_t len) {
     h ^= h >> 15;
     return (int32_t)h;
 }
-
-int32_t gr_java_string_hash(const char *s, size_t len) {
-    uint32_t h = 0;
-    for (size_t i = 0; i < len; i++) h = 31u * h + (uint8_t)s[i];
-    return (int32_t)h;
-}

@@ -6,7 +6,5 @@
 #include <stdint.h>
 
 int32_t gr_murmur2(const void *data, size_t len);
-/* Java String.hashCode over UTF-16 units of an ASCII/UTF-8 string (ASCII assumed for ids). */
-int32_t gr_java_string_hash(const char *s, size_t len);
 
 #endif

@@ -155,8 +155,6 @@ static void test_murmur2(void) {
     CHECK_EQ_INT(gr_murmur2("foobar", 6), -790332482);
     CHECK_EQ_INT(gr_murmur2("a-little-bit-long-string", 24), -985981536);
     CHECK_EQ_INT(gr_murmur2("abc", 3), 479470107);
-    CHECK_EQ_INT(gr_java_string_hash("hello", 5), 99162322);
-    CHECK_EQ_INT(gr_java_string_hash("", 0), 0);
 }
 
 static void test_reader_bounds(void) {
