@@ -22,6 +22,7 @@
 #include "cluster/identity.h"
 #include "cluster/topics.h"
 #include "net/server.h"
+#include "proto/errors.h"
 #include "proto/gen/api_table.h"
 #include "store/flusher.h"
 
@@ -78,6 +79,13 @@ void gr_broker_on_request(gr_conn *c, uint8_t *frame, size_t len, uint64_t seq, 
 
 /* Wakes Fetch requests waiting for data on every loop (cheap; coalesced). */
 void gr_broker_data_arrived(gr_broker *b);
+
+/* The leader-epoch check of Fetch, ListOffsets and OffsetForLeaderEpoch: -1 means "don't check";
+   an epoch newer than ours is unknown, an older one is fenced. */
+static inline int16_t gr_partition_check_leader_epoch(const gr_partition *p, int32_t current_leader_epoch) {
+    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch) return GR_ERR_NONE;
+    return current_leader_epoch > p->leader_epoch ? GR_ERR_UNKNOWN_LEADER_EPOCH : GR_ERR_FENCED_LEADER_EPOCH;
+}
 
 /* Creates a topic on first use when auto.create.topics.enable is on; returns a retained topic or NULL.
    *err gets UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, or NONE. */

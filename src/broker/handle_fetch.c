@@ -31,11 +31,6 @@ static gr_topic *lookup(gr_request *req, const gr_fetch_request_fetch_topic *ft)
     return gr_topics_get(req->broker->topics, ft->topic);
 }
 
-static int16_t check_epoch(const gr_partition *p, int32_t current_leader_epoch) {
-    if (current_leader_epoch < 0 || current_leader_epoch == p->leader_epoch) return GR_ERR_NONE;
-    return current_leader_epoch > p->leader_epoch ? GR_ERR_UNKNOWN_LEADER_EPOCH : GR_ERR_FENCED_LEADER_EPOCH;
-}
-
 /* Bytes a fetch could return now, stopping once min_bytes is reached. */
 static int64_t available_bytes(gr_request *req, int64_t enough) {
     const gr_fetch_request *in = req->body;
@@ -46,7 +41,7 @@ static int64_t available_bytes(gr_request *req, int64_t enough) {
         for (int32_t i = 0; i < in->topics.items[t].partitions.count && total < enough; i++) {
             const gr_fetch_request_fetch_partition *fp = &in->topics.items[t].partitions.items[i];
             gr_partition *p = gr_topic_partition(topic, fp->partition);
-            if (!p || check_epoch(p, fp->current_leader_epoch) != GR_ERR_NONE) {
+            if (!p || gr_partition_check_leader_epoch(p, fp->current_leader_epoch) != GR_ERR_NONE) {
                 total = enough;
                 break;
             }
@@ -104,7 +99,7 @@ static void fetch_reply(gr_request *req) {
                 pd->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            pd->error_code = check_epoch(p, fp->current_leader_epoch);
+            pd->error_code = gr_partition_check_leader_epoch(p, fp->current_leader_epoch);
             if (pd->error_code != GR_ERR_NONE) continue;
             int32_t limit = fp->partition_max_bytes;
             if (limit < 0) limit = 0;

@@ -74,11 +74,8 @@ void gr_handle_offset_for_leader_epoch(gr_request *req) {
                 op->error_code = GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            if (rp->current_leader_epoch >= 0 && rp->current_leader_epoch != p->leader_epoch) {
-                op->error_code = rp->current_leader_epoch > p->leader_epoch ? GR_ERR_UNKNOWN_LEADER_EPOCH
-                                                                            : GR_ERR_FENCED_LEADER_EPOCH;
-                continue;
-            }
+            op->error_code = gr_partition_check_leader_epoch(p, rp->current_leader_epoch);
+            if (op->error_code != GR_ERR_NONE) continue;
             if (rp->leader_epoch > p->leader_epoch) { /* an epoch we never had */
                 op->leader_epoch = -1;
                 op->end_offset = -1;
