@@ -10,11 +10,10 @@
 #include "cli/cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: gregor <command> [options]\n\n"
-            "server:\n"
-            "  broker    run a broker: gregor broker [server.properties] [--override key=value ...]\n\n"
-            "tools (librdkafka; work against Gregor and Apache Kafka):\n");
+    fprintf(out, "usage: gregor <command> [options]\n\n"
+                 "server:\n"
+                 "  broker    run a broker: gregor broker [server.properties] [--override key=value ...]\n\n"
+                 "tools (librdkafka; work against Gregor and Apache Kafka):\n");
     gr_cli_usage(out);
 }
 

@@ -17,9 +17,9 @@ void gr_logf(gr_log_level level, const char *subsystem, const char *fmt, ...)
 #define GR_ERROR(sub, ...) gr_logf(GR_LOG_ERROR, sub, __VA_ARGS__)
 
 /* Invariant checks that stay on in release builds. */
-#define GR_ASSERT(cond)                                                             \
-    do {                                                                            \
-        if (!(cond)) gr_assert_fail(#cond, __FILE__, __LINE__);                     \
+#define GR_ASSERT(cond)                                                                                      \
+    do {                                                                                                     \
+        if (!(cond)) gr_assert_fail(#cond, __FILE__, __LINE__);                                              \
     } while (0)
 _Noreturn void gr_assert_fail(const char *cond, const char *file, int line);
 

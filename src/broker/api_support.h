@@ -10,7 +10,7 @@
 
 typedef struct gr_api_support {
     int16_t key;
-    int16_t min_version; /* lowest version advertised */
+    int16_t min_version;  /* lowest version advertised */
     int16_t min_accepted; /* lowest version actually served (Produce advertises 0, serves 3+) */
     int16_t max_version;
     gr_handler_fn handler;

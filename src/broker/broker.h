@@ -88,7 +88,7 @@ static inline int16_t gr_partition_check_leader_epoch(const gr_partition *p, int
 }
 
 /* Creates a topic on first use when auto.create.topics.enable is on; returns a retained topic or NULL.
-   *err gets UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, or NONE. */
+ *err gets UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, or NONE. */
 gr_topic *gr_broker_topic_auto(gr_broker *b, gr_str name, bool allow_create, int16_t *err);
 
 #endif

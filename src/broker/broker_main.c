@@ -86,7 +86,8 @@ static void resolve_advertised(gr_broker *b) {
     for (int i = 0; i < n; i++) {
         adv[i] = src[i];
         if (!adv[i].host[0] || !strcmp(adv[i].host, "0.0.0.0") || !strcmp(adv[i].host, "::")) {
-            if (gethostname(adv[i].host, sizeof adv[i].host) != 0) snprintf(adv[i].host, sizeof adv[i].host, "localhost");
+            if (gethostname(adv[i].host, sizeof adv[i].host) != 0)
+                snprintf(adv[i].host, sizeof adv[i].host, "localhost");
         }
     }
     b->advertised = adv;

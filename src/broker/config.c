@@ -348,8 +348,13 @@ bad:
 }
 
 /* Finer-grained keys win over coarser ones (log.retention.ms over .minutes over .hours). */
-static const char *const precedence[] = {"log.retention.hours", "log.retention.minutes", "log.retention.ms",
-                                         "log.roll.hours", "log.roll.ms", "broker.id", "node.id"};
+static const char *const precedence[] = {"log.retention.hours",
+                                         "log.retention.minutes",
+                                         "log.retention.ms",
+                                         "log.roll.hours",
+                                         "log.roll.ms",
+                                         "broker.id",
+                                         "node.id"};
 
 static int bad_value(const char *name, const char *value) {
     fprintf(stderr, "gregor: invalid value '%s' for configuration key '%s'\n", value, name);
@@ -392,7 +397,8 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
             if (len == 0 || len >= sizeof c->log_dir) return bad_value(name, value);
             memcpy(c->log_dir, value, len);
             c->log_dir[len] = '\0';
-            if (value[len]) GR_WARN("config", "log.dirs lists several directories; using only %s", c->log_dir);
+            if (value[len])
+                GR_WARN("config", "log.dirs lists several directories; using only %s", c->log_dir);
             mark_static(c, find_key("log.dirs"), "");
             continue;
         }

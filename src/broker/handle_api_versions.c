@@ -19,8 +19,8 @@ static bool software_field_valid(gr_str s) {
 void gr_handle_api_versions(gr_request *req) {
     const gr_api_versions_request *in = req->body;
     gr_api_versions_response *out = gr_request_new_response(req);
-    if (req->api_version >= 3 &&
-        (!software_field_valid(in->client_software_name) || !software_field_valid(in->client_software_version))) {
+    if (req->api_version >= 3 && (!software_field_valid(in->client_software_name) ||
+                                  !software_field_valid(in->client_software_version))) {
         out->error_code = GR_ERR_INVALID_REQUEST;
     }
     int n = 0;

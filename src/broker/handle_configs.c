@@ -44,7 +44,8 @@ static gr_str dup_or_null(gr_request *req, const char *s) {
 static bool add_entry(const gr_config_entry *ce, void *ud) {
     describe_ctx *c = ud;
     if (!wanted(c, ce->name) || c->r->configs.count >= CONFIG_ENTRIES_MAX) return true;
-    gr_describe_configs_response_describe_configs_resource_result *e = &c->r->configs.items[c->r->configs.count++];
+    gr_describe_configs_response_describe_configs_resource_result *e =
+        &c->r->configs.items[c->r->configs.count++];
     gr_describe_configs_response_describe_configs_resource_result_init(e);
     e->name = gr_request_strdup(c->req, ce->name);
     e->value = dup_or_null(c->req, ce->value);
@@ -76,7 +77,8 @@ void gr_handle_describe_configs(gr_request *req) {
     const gr_describe_configs_request *in = req->body;
     gr_describe_configs_response *out = gr_request_new_response(req);
     gr_broker *b = req->broker;
-    out->results.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->results.items[0]);
+    out->results.items =
+        gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->results.items[0]);
     out->results.count = in->resources.count;
     for (int32_t i = 0; i < in->resources.count; i++) {
         const gr_describe_configs_request_describe_configs_resource *want = &in->resources.items[i];
@@ -140,14 +142,16 @@ static bool cstr(gr_str s, char *out, size_t n) {
 
 static int16_t refuse_broker(gr_request *req, gr_str name, gr_str *msg) {
     if (!is_our_broker(req, name)) return GR_ERR_INVALID_REQUEST;
-    *msg = gr_request_strdup(req, "Broker configuration is read from server.properties and cannot be changed at run time.");
+    *msg = gr_request_strdup(
+        req, "Broker configuration is read from server.properties and cannot be changed at run time.");
     return GR_ERR_INVALID_REQUEST;
 }
 
 void gr_handle_alter_configs(gr_request *req) {
     const gr_alter_configs_request *in = req->body;
     gr_alter_configs_response *out = gr_request_new_response(req);
-    out->responses.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
+    out->responses.items =
+        gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->resources.count;
     for (int32_t i = 0; i < in->resources.count; i++) {
         const gr_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
@@ -156,8 +160,9 @@ void gr_handle_alter_configs(gr_request *req) {
         r->resource_type = res->resource_type;
         r->resource_name = res->resource_name;
         if (res->resource_type != RESOURCE_TOPIC) {
-            r->error_code = res->resource_type == RESOURCE_BROKER ? refuse_broker(req, res->resource_name, &r->error_message)
-                                                                  : GR_ERR_INVALID_REQUEST;
+            r->error_code = res->resource_type == RESOURCE_BROKER
+                                ? refuse_broker(req, res->resource_name, &r->error_message)
+                                : GR_ERR_INVALID_REQUEST;
             continue;
         }
         gr_properties set;
@@ -165,12 +170,13 @@ void gr_handle_alter_configs(gr_request *req) {
         bool ok = true;
         for (int32_t k = 0; k < res->configs.count && ok; k++) {
             char key[256], value[1024];
-            ok = cstr(res->configs.items[k].name, key, sizeof key) && cstr(res->configs.items[k].value, value, sizeof value);
+            ok = cstr(res->configs.items[k].name, key, sizeof key) &&
+                 cstr(res->configs.items[k].value, value, sizeof value);
             if (ok) gr_properties_set(&set, key, value);
         }
         const char *why = NULL;
-        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, NULL, 0, true,
-                                                    in->validate_only, &why)
+        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, NULL, 0,
+                                                    true, in->validate_only, &why)
                            : GR_ERR_INVALID_CONFIG;
         if (why) r->error_message = gr_request_strdup(req, why);
         if (r->error_code == GR_ERR_UNKNOWN_TOPIC_OR_PARTITION)
@@ -205,7 +211,8 @@ static void edit_list(const char *current, const char *item, bool append, char *
 void gr_handle_incremental_alter_configs(gr_request *req) {
     const gr_incremental_alter_configs_request *in = req->body;
     gr_incremental_alter_configs_response *out = gr_request_new_response(req);
-    out->responses.items = gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
+    out->responses.items =
+        gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->resources.count;
     for (int32_t i = 0; i < in->resources.count; i++) {
         const gr_incremental_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
@@ -214,8 +221,9 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         r->resource_type = res->resource_type;
         r->resource_name = res->resource_name;
         if (res->resource_type != RESOURCE_TOPIC) {
-            r->error_code = res->resource_type == RESOURCE_BROKER ? refuse_broker(req, res->resource_name, &r->error_message)
-                                                                  : GR_ERR_INVALID_REQUEST;
+            r->error_code = res->resource_type == RESOURCE_BROKER
+                                ? refuse_broker(req, res->resource_name, &r->error_message)
+                                : GR_ERR_INVALID_REQUEST;
             continue;
         }
         gr_topic *topic = gr_topics_get(req->broker->topics, res->resource_name);
@@ -283,8 +291,8 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
             }
         }
         const char *why = NULL;
-        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, removes, nremove,
-                                                    false, in->validate_only, &why)
+        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, removes,
+                                                    nremove, false, in->validate_only, &why)
                            : GR_ERR_INVALID_CONFIG;
         if (!why) why = refusal;
         if (why) r->error_message = gr_request_strdup(req, why);

@@ -4,7 +4,8 @@
 #include "proto/gen/describe_cluster.h"
 
 #define ENDPOINT_TYPE_BROKER 1
-#define CLUSTER_ALL_OPERATIONS ((1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
+#define CLUSTER_ALL_OPERATIONS                                                                               \
+    ((1 << 4) | (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 
 void gr_handle_describe_cluster(gr_request *req) {
     const gr_describe_cluster_request *in = req->body;
@@ -24,6 +25,7 @@ void gr_handle_describe_cluster(gr_request *req) {
     out->brokers.items[0].broker_id = b->cfg.node_id;
     out->brokers.items[0].host = gr_request_strdup(req, b->advertised[0].host);
     out->brokers.items[0].port = b->advertised[0].port;
-    if (in->include_cluster_authorized_operations) out->cluster_authorized_operations = CLUSTER_ALL_OPERATIONS;
+    if (in->include_cluster_authorized_operations)
+        out->cluster_authorized_operations = CLUSTER_ALL_OPERATIONS;
     gr_request_reply(req, out);
 }

@@ -60,7 +60,8 @@ static void fetch_reply(gr_request *req) {
     const gr_fetch_request *in = req->body;
     gr_fetch_response *out = gr_request_new_response(req);
     out->session_id = 0;
-    out->responses.items = gr_request_alloc(req, (size_t)(in->topics.count + 1) * sizeof out->responses.items[0]);
+    out->responses.items =
+        gr_request_alloc(req, (size_t)(in->topics.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->topics.count;
     int64_t budget = in->max_bytes > 0 ? in->max_bytes : 0;
     bool first_data = true;
@@ -81,7 +82,8 @@ static void fetch_reply(gr_request *req) {
         rt->topic = ft->topic;
         rt->topic_id = ft->topic_id;
         gr_topic *topic = lookup(req, ft);
-        rt->partitions.items = gr_request_alloc(req, (size_t)(ft->partitions.count + 1) * sizeof rt->partitions.items[0]);
+        rt->partitions.items =
+            gr_request_alloc(req, (size_t)(ft->partitions.count + 1) * sizeof rt->partitions.items[0]);
         rt->partitions.count = ft->partitions.count;
         for (int32_t i = 0; i < ft->partitions.count; i++) {
             const gr_fetch_request_fetch_partition *fp = &ft->partitions.items[i];
@@ -91,7 +93,8 @@ static void fetch_reply(gr_request *req) {
             pd->high_watermark = -1;
             pd->records.len = 0;
             if (!topic) {
-                pd->error_code = req->api_version >= 13 ? GR_ERR_UNKNOWN_TOPIC_ID : GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                pd->error_code =
+                    req->api_version >= 13 ? GR_ERR_UNKNOWN_TOPIC_ID : GR_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             gr_partition *p = gr_topic_partition(topic, fp->partition);
@@ -110,8 +113,10 @@ static void fetch_reply(gr_request *req) {
             pd->high_watermark = rr.high_watermark;
             pd->last_stable_offset = rr.last_stable_offset;
             pd->log_start_offset = rr.log_start_offset;
-            if (in->isolation_level == ISOLATION_READ_COMMITTED) pd->aborted_transactions.count = 0;
-            else pd->aborted_transactions.count = -1;
+            if (in->isolation_level == ISOLATION_READ_COMMITTED)
+                pd->aborted_transactions.count = 0;
+            else
+                pd->aborted_transactions.count = -1;
             if (rr.file && rr.length > 0) {
                 pd->records.file = rr.file;
                 pd->records.file_offset = rr.file_offset;
@@ -165,7 +170,8 @@ void gr_handle_fetch(gr_request *req) {
             reply_top_level_error(req, GR_ERR_FETCH_SESSION_ID_NOT_FOUND);
             return;
         }
-        if (in->session_epoch != FETCH_SESSION_INITIAL_EPOCH && in->session_epoch != FETCH_SESSION_FINAL_EPOCH) {
+        if (in->session_epoch != FETCH_SESSION_INITIAL_EPOCH &&
+            in->session_epoch != FETCH_SESSION_FINAL_EPOCH) {
             reply_top_level_error(req, GR_ERR_INVALID_FETCH_SESSION_EPOCH);
             return;
         }

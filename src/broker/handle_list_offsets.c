@@ -13,14 +13,21 @@
 #define TS_EARLIEST_LOCAL (-4)
 #define TS_LATEST_TIERED (-5)
 
-static void lookup(gr_request *req, gr_partition *p, int64_t ts, gr_list_offsets_response_list_offsets_partition_response *r) {
+static void lookup(gr_request *req, gr_partition *p, int64_t ts,
+                   gr_list_offsets_response_list_offsets_partition_response *r) {
     int64_t offset = -1, found_ts = -1;
     r->leader_epoch = p->leader_epoch;
     switch (ts) {
-    case TS_LATEST: offset = gr_plog_end_offset(p->log); break;
+    case TS_LATEST:
+        offset = gr_plog_end_offset(p->log);
+        break;
     case TS_EARLIEST:
-    case TS_EARLIEST_LOCAL: offset = gr_plog_start_offset(p->log); break;
-    case TS_LATEST_TIERED: offset = -1; break;
+    case TS_EARLIEST_LOCAL:
+        offset = gr_plog_start_offset(p->log);
+        break;
+    case TS_LATEST_TIERED:
+        offset = -1;
+        break;
     case TS_MAX_TIMESTAMP:
         if (gr_plog_max_timestamp(p->log, &offset, &found_ts) != 0) offset = found_ts = -1;
         break;
@@ -52,7 +59,8 @@ void gr_handle_list_offsets(gr_request *req) {
         gr_list_offsets_response_list_offsets_topic_response *ot = &out->topics.items[t];
         gr_list_offsets_response_list_offsets_topic_response_init(ot);
         ot->name = rt->name;
-        ot->partitions.items = gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
+        ot->partitions.items =
+            gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
         ot->partitions.count = rt->partitions.count;
         gr_topic *topic = gr_topics_get(req->broker->topics, rt->name);
         for (int32_t i = 0; i < rt->partitions.count; i++) {

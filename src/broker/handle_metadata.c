@@ -10,9 +10,11 @@
 #include "proto/gen/metadata.h"
 
 /* Bits of AclOperation for everything a topic allows, when no authorizer is configured. */
-#define TOPIC_ALL_OPERATIONS ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+#define TOPIC_ALL_OPERATIONS                                                                                 \
+    ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
 
-static void fill_partitions(gr_request *req, gr_metadata_response_metadata_response_topic *t, gr_topic *topic) {
+static void fill_partitions(gr_request *req, gr_metadata_response_metadata_response_topic *t,
+                            gr_topic *topic) {
     int32_t node = req->broker->cfg.node_id;
     int32_t n = gr_topic_partition_count(topic);
     t->partitions.items = gr_request_alloc(req, (size_t)(n ? n : 1) * sizeof t->partitions.items[0]);
@@ -86,7 +88,8 @@ void gr_handle_metadata(gr_request *req) {
         if (want->name.len < 0) { /* v10+: look up by id */
             static const uint8_t zero[16];
             memcpy(t->topic_id.b, want->topic_id.b, 16);
-            topic = memcmp(want->topic_id.b, zero, 16) ? gr_topics_get_by_id(b->topics, want->topic_id.b) : NULL;
+            topic =
+                memcmp(want->topic_id.b, zero, 16) ? gr_topics_get_by_id(b->topics, want->topic_id.b) : NULL;
             err = topic ? GR_ERR_NONE : GR_ERR_UNKNOWN_TOPIC_ID;
         } else {
             t->name = want->name;

@@ -76,11 +76,13 @@ void gr_handle_produce(gr_request *req) {
     gr_produce_response *out = gr_request_new_response(req);
     bool acks_valid = in->acks == -1 || in->acks == 0 || in->acks == 1;
     bool any_error = false, any_appended = false;
-    out->responses.items = gr_request_alloc(req, (size_t)(in->topic_data.count + 1) * sizeof out->responses.items[0]);
+    out->responses.items =
+        gr_request_alloc(req, (size_t)(in->topic_data.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->topic_data.count;
 
     int32_t total_partitions = 0;
-    for (int32_t t = 0; t < in->topic_data.count; t++) total_partitions += in->topic_data.items[t].partition_data.count;
+    for (int32_t t = 0; t < in->topic_data.count; t++)
+        total_partitions += in->topic_data.items[t].partition_data.count;
     /* Partitions whose data must reach the disk before an acks=all reply. */
     gr_partition_log **to_flush = gr_request_alloc(req, (size_t)(total_partitions + 1) * sizeof *to_flush);
     gr_produce_response_partition_produce_response **flush_resp =
@@ -93,8 +95,8 @@ void gr_handle_produce(gr_request *req) {
         gr_produce_response_topic_produce_response *rt = &out->responses.items[t];
         gr_produce_response_topic_produce_response_init(rt);
         rt->name = td->name;
-        rt->partition_responses.items =
-            gr_request_alloc(req, (size_t)(td->partition_data.count + 1) * sizeof rt->partition_responses.items[0]);
+        rt->partition_responses.items = gr_request_alloc(req, (size_t)(td->partition_data.count + 1) *
+                                                                  sizeof rt->partition_responses.items[0]);
         rt->partition_responses.count = td->partition_data.count;
         int16_t topic_err = GR_ERR_NONE;
         gr_topic *topic = NULL;

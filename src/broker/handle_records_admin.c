@@ -20,7 +20,8 @@ void gr_handle_delete_records(gr_request *req) {
         gr_delete_records_response_delete_records_topic_result *ot = &out->topics.items[t];
         gr_delete_records_response_delete_records_topic_result_init(ot);
         ot->name = rt->name;
-        ot->partitions.items = gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
+        ot->partitions.items =
+            gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
         ot->partitions.count = rt->partitions.count;
         gr_topic *topic = gr_topics_get(req->broker->topics, rt->name);
         for (int32_t i = 0; i < rt->partitions.count; i++) {
@@ -61,11 +62,13 @@ void gr_handle_offset_for_leader_epoch(gr_request *req) {
         gr_offset_for_leader_epoch_response_offset_for_leader_topic_result *ot = &out->topics.items[t];
         gr_offset_for_leader_epoch_response_offset_for_leader_topic_result_init(ot);
         ot->topic = rt->topic;
-        ot->partitions.items = gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
+        ot->partitions.items =
+            gr_request_alloc(req, (size_t)(rt->partitions.count + 1) * sizeof ot->partitions.items[0]);
         ot->partitions.count = rt->partitions.count;
         gr_topic *topic = gr_topics_get(req->broker->topics, rt->topic);
         for (int32_t i = 0; i < rt->partitions.count; i++) {
-            const gr_offset_for_leader_epoch_request_offset_for_leader_partition *rp = &rt->partitions.items[i];
+            const gr_offset_for_leader_epoch_request_offset_for_leader_partition *rp =
+                &rt->partitions.items[i];
             gr_offset_for_leader_epoch_response_epoch_end_offset *op = &ot->partitions.items[i];
             gr_offset_for_leader_epoch_response_epoch_end_offset_init(op);
             op->partition = rp->partition;

@@ -52,14 +52,17 @@ static void create_one(gr_request *req, const gr_create_topics_request_creatable
     if (t->assignments.count > 0) {
         if (partitions != -1 || rf != -1) {
             r->error_code = GR_ERR_INVALID_REQUEST;
-            r->error_message = gr_request_strdup(req, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+            r->error_message =
+                gr_request_strdup(req, "Both numPartitions or replicationFactor and replicasAssignments were "
+                                       "set. Both cannot be used at the same time.");
             return;
         }
         for (int32_t i = 0; i < t->assignments.count; i++) {
             const gr_create_topics_request_creatable_replica_assignment *a = &t->assignments.items[i];
             if (a->partition_index != i || !assignment_valid(req, a->broker_ids.items, a->broker_ids.count)) {
                 r->error_code = GR_ERR_INVALID_REPLICA_ASSIGNMENT;
-                r->error_message = gr_request_strdup(req, "Replica assignment names brokers that do not exist or is not contiguous.");
+                r->error_message = gr_request_strdup(
+                    req, "Replica assignment names brokers that do not exist or is not contiguous.");
                 return;
             }
         }
@@ -70,17 +73,22 @@ static void create_one(gr_request *req, const gr_create_topics_request_creatable
     if (rf == -1) rf = b->cfg.default_replication_factor;
     if (partitions <= 0) {
         r->error_code = GR_ERR_INVALID_PARTITIONS;
-        r->error_message = gr_request_strdup(req, "Number of partitions was set to an invalid non-positive value.");
+        r->error_message =
+            gr_request_strdup(req, "Number of partitions was set to an invalid non-positive value.");
         return;
     }
     if (rf <= 0) {
         r->error_code = GR_ERR_INVALID_REPLICATION_FACTOR;
-        r->error_message = gr_request_strdup(req, "Replication factor must be larger than 0, or -1 to use the default value.");
+        r->error_message = gr_request_strdup(
+            req, "Replication factor must be larger than 0, or -1 to use the default value.");
         return;
     }
     if (rf > 1) {
         r->error_code = GR_ERR_INVALID_REPLICATION_FACTOR;
-        r->error_message = fmt(req, "Unable to replicate the partition %lld time(s): The target replication factor of %lld cannot be reached because only 1 broker(s) are registered.", rf, rf);
+        r->error_message = fmt(req,
+                               "Unable to replicate the partition %lld time(s): The target replication "
+                               "factor of %lld cannot be reached because only 1 broker(s) are registered.",
+                               rf, rf);
         return;
     }
     gr_properties configs;
@@ -147,7 +155,8 @@ void gr_handle_create_topics(gr_request *req) {
                 duplicate = true;
         if (duplicate) {
             r->error_code = GR_ERR_INVALID_REQUEST;
-            r->error_message = gr_request_strdup(req, "Create topics request from client contains a duplicate topic name.");
+            r->error_message =
+                gr_request_strdup(req, "Create topics request from client contains a duplicate topic name.");
             continue;
         }
         create_one(req, t, req->api_version >= 1 && in->validate_only, r);
@@ -189,7 +198,8 @@ void gr_handle_delete_topics(gr_request *req) {
             continue;
         }
         r->error_code = gr_topics_delete(b->topics, name);
-        if (r->error_code == GR_ERR_NONE) gr_gc_topic_deleted(b->groups, name); /* its committed offsets go too */
+        if (r->error_code == GR_ERR_NONE)
+            gr_gc_topic_deleted(b->groups, name); /* its committed offsets go too */
     }
     gr_request_reply(req, out);
 }
@@ -223,7 +233,8 @@ void gr_handle_create_partitions(gr_request *req) {
             }
         }
         const char *why = NULL;
-        r->error_code = gr_topics_add_partitions(req->broker->topics, t->name, t->count, in->validate_only, &why);
+        r->error_code =
+            gr_topics_add_partitions(req->broker->topics, t->name, t->count, in->validate_only, &why);
         if (why) r->error_message = gr_request_strdup(req, why);
     }
     gr_request_reply(req, out);

@@ -53,7 +53,8 @@ gr_identity *gr_identity_open(const char *log_dir, int32_t node_id) {
     if (gr_properties_load(&meta, path) == 0 && gr_properties_get(&meta, "cluster.id")) {
         const char *nid = gr_properties_get(&meta, "node.id");
         if (nid && atoi(nid) != node_id) {
-            GR_ERROR("identity", "%s belongs to node.id %s, but this broker is node.id %d", path, nid, node_id);
+            GR_ERROR("identity", "%s belongs to node.id %s, but this broker is node.id %d", path, nid,
+                     node_id);
             gr_properties_free(&meta);
             free(id);
             return NULL;

@@ -304,8 +304,8 @@ static void inherited(const gr_broker_config *b, const topic_key *k, char *out, 
         snprintf(out, n, "%s", k->default_value ? k->default_value : "");
 }
 
-void gr_topic_config_visit(const gr_broker_config *broker, const gr_properties *topic, gr_topic_config_visit_fn fn,
-                           void *ud) {
+void gr_topic_config_visit(const gr_broker_config *broker, const gr_properties *topic,
+                           gr_topic_config_visit_fn fn, void *ud) {
     gr_config_entry e;
     for (size_t i = 0; i < TOPIC_KEY_COUNT; i++) {
         const topic_key *k = &topic_keys[i];

@@ -38,7 +38,7 @@ void gr_topic_config_to_log(const gr_broker_config *broker, const gr_properties 
 /* Visits every topic key, in name order, with its effective value, source and synonyms as
  * DescribeConfigs reports them; fn returns false to stop. */
 typedef bool (*gr_topic_config_visit_fn)(const gr_config_entry *e, void *ud);
-void gr_topic_config_visit(const gr_broker_config *broker, const gr_properties *topic, gr_topic_config_visit_fn fn,
-                           void *ud);
+void gr_topic_config_visit(const gr_broker_config *broker, const gr_properties *topic,
+                           gr_topic_config_visit_fn fn, void *ud);
 
 #endif

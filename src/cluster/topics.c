@@ -91,7 +91,8 @@ bool gr_topic_name_valid(gr_str name, const char **why) {
         *why = "Topic name is invalid: the empty string is not allowed";
         return false;
     }
-    if ((name.len == 1 && name.ptr[0] == '.') || (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.')) {
+    if ((name.len == 1 && name.ptr[0] == '.') ||
+        (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.')) {
         *why = why_fmt("Topic name is invalid: '%.*s' is not allowed", (int)name.len, name.ptr);
         return false;
     }
@@ -102,8 +103,8 @@ bool gr_topic_name_valid(gr_str name, const char **why) {
     }
     for (int32_t i = 0; i < name.len; i++) {
         char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-')) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-')) {
             *why = why_fmt("Topic name is invalid: '%.*s' contains one or more characters other than ASCII "
                            "alphanumerics, '.', '_' and '-'",
                            shown, name.ptr);
@@ -494,7 +495,8 @@ int16_t gr_topics_delete(gr_topics *t, gr_str name) {
     return GR_ERR_NONE;
 }
 
-int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool validate_only, const char **why) {
+int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool validate_only,
+                                 const char **why) {
     *why = NULL;
     pthread_rwlock_wrlock(&t->lock);
     int16_t err = GR_ERR_NONE;

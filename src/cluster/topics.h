@@ -40,8 +40,8 @@ typedef struct gr_topic {
     atomic_int refs;
     atomic_bool deleted;
     _Atomic(gr_partition_table *) table; /* replaced (never shrunk) when partitions are added */
-    gr_partition_table *retired;          /* older tables, freed with the topic */
-    gr_properties configs;                /* guarded by the registry lock */
+    gr_partition_table *retired;         /* older tables, freed with the topic */
+    gr_properties configs;               /* guarded by the registry lock */
 } gr_topic;
 
 typedef struct gr_topics gr_topics;
@@ -71,7 +71,8 @@ bool gr_topic_name_valid(gr_str name, const char **why);
 int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr_properties *configs,
                          bool validate_only, const char **why);
 int16_t gr_topics_delete(gr_topics *t, gr_str name);
-int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool validate_only, const char **why);
+int16_t gr_topics_add_partitions(gr_topics *t, gr_str name, int32_t total, bool validate_only,
+                                 const char **why);
 /* Replaces (incremental=false) or edits a topic's configs; `remove` lists keys to delete
  * (keys that are not topic keys are ignored, as Kafka ignores them). */
 int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *set, const char *const *remove,

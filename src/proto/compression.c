@@ -71,7 +71,8 @@ static int snappy_block(const uint8_t *in, size_t len, gr_buf *out, size_t *prod
     size_t n;
     if (!snappy_ready() || snappy_lib.uncompressed_length((const char *)in, len, &n) != SNAPPY_OK) return -1;
     if (*produced + n > max_out || !gr_buf_reserve(out, n + 1)) return -1;
-    if (snappy_lib.uncompress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
+    if (snappy_lib.uncompress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK)
+        return -1;
     out->len += n;
     *produced += n;
     return 0;
@@ -83,7 +84,8 @@ static int snappy_inflate(const uint8_t *in, size_t len, gr_buf *out, size_t max
     size_t pos = 16; /* magic, version, compatible version */
     while (pos < len) {
         if (len - pos < 4) return -1;
-        uint32_t n = ((uint32_t)in[pos] << 24) | ((uint32_t)in[pos + 1] << 16) | ((uint32_t)in[pos + 2] << 8) | in[pos + 3];
+        uint32_t n = ((uint32_t)in[pos] << 24) | ((uint32_t)in[pos + 1] << 16) |
+                     ((uint32_t)in[pos + 2] << 8) | in[pos + 3];
         pos += 4;
         if (n > len - pos) return -1;
         if (snappy_block(in + pos, n, out, &produced, max_out) != 0) return -1;
@@ -106,8 +108,10 @@ static int lz4_inflate(const uint8_t *in, size_t len, gr_buf *out, size_t max_ou
         produced += dst;
         pos += src;
         if (produced > max_out) break;
-        if (hint == 0) rc = 0;
-        else if (src == 0 && dst == 0) break; /* input ended inside the frame */
+        if (hint == 0)
+            rc = 0;
+        else if (src == 0 && dst == 0)
+            break; /* input ended inside the frame */
     }
     LZ4F_freeDecompressionContext(ctx);
     return rc;
@@ -144,21 +148,30 @@ int gr_decompress(int codec, const uint8_t *in, size_t len, gr_buf *out, size_t 
         if (len > max_out) return -1;
         gr_buf_put(out, in, len);
         return out->oom ? -1 : 0;
-    case GR_CODEC_GZIP: return gzip_inflate(in, len, out, max_out);
-    case GR_CODEC_SNAPPY: return snappy_inflate(in, len, out, max_out);
-    case GR_CODEC_LZ4: return lz4_inflate(in, len, out, max_out);
-    case GR_CODEC_ZSTD: return zstd_inflate(in, len, out, max_out);
-    default: return -1;
+    case GR_CODEC_GZIP:
+        return gzip_inflate(in, len, out, max_out);
+    case GR_CODEC_SNAPPY:
+        return snappy_inflate(in, len, out, max_out);
+    case GR_CODEC_LZ4:
+        return lz4_inflate(in, len, out, max_out);
+    case GR_CODEC_ZSTD:
+        return zstd_inflate(in, len, out, max_out);
+    default:
+        return -1;
     }
 }
 
 int gr_compress(int codec, const uint8_t *in, size_t len, gr_buf *out) {
     switch (codec) {
-    case GR_CODEC_NONE: gr_buf_put(out, in, len); return out->oom ? -1 : 0;
+    case GR_CODEC_NONE:
+        gr_buf_put(out, in, len);
+        return out->oom ? -1 : 0;
     case GR_CODEC_GZIP: {
         z_stream z;
         memset(&z, 0, sizeof z);
-        if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) return -1;
+        if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
+            return -1;
         size_t bound = deflateBound(&z, (uLong)len) + 32;
         if (!gr_buf_reserve(out, bound)) {
             deflateEnd(&z);
@@ -177,7 +190,8 @@ int gr_compress(int codec, const uint8_t *in, size_t len, gr_buf *out) {
         if (!snappy_ready()) return -1;
         size_t n = snappy_lib.max_compressed_length(len);
         if (!gr_buf_reserve(out, n)) return -1;
-        if (snappy_lib.compress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK) return -1;
+        if (snappy_lib.compress((const char *)in, len, (char *)out->data + out->len, &n) != SNAPPY_OK)
+            return -1;
         out->len += n;
         return 0;
     }
@@ -197,6 +211,7 @@ int gr_compress(int codec, const uint8_t *in, size_t len, gr_buf *out) {
         out->len += n;
         return 0;
     }
-    default: return -1;
+    default:
+        return -1;
     }
 }

@@ -5,12 +5,12 @@
 #include "proto/compression.h"
 
 static int failures;
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                         \
+            failures++;                                                                                      \
+        }                                                                                                    \
     } while (0)
 
 static void roundtrip(int codec, const uint8_t *data, size_t len) {
@@ -54,7 +54,8 @@ static void xerial_snappy(void) {
     }
     CHECK(gr_decompress(GR_CODEC_SNAPPY, framed.data, framed.len, &plain, 1 << 20) == 0);
     CHECK(plain.len == 2 * strlen(text));
-    CHECK(memcmp(plain.data, text, strlen(text)) == 0 && memcmp(plain.data + strlen(text), text, strlen(text)) == 0);
+    CHECK(memcmp(plain.data, text, strlen(text)) == 0 &&
+          memcmp(plain.data + strlen(text), text, strlen(text)) == 0);
     gr_buf_free(&block);
     gr_buf_free(&framed);
     gr_buf_free(&plain);
