@@ -111,9 +111,52 @@ typedef struct gr_read_result {
  * stops at a segment boundary: the caller asks again from the next offset. */
 void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one, gr_read_result *res);
 
-int64_t gr_plog_end_offset(gr_partition_log *l); /* = high watermark on a single node */
+/* Follower fetches: like gr_plog_read but up to the log end offset, whatever the high watermark
+ * (high_watermark in the result is still the consumers' one). */
+void gr_plog_read_replica(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one,
+                          gr_read_result *res);
+
+/* What a consumer sees as the end: the high watermark in replicated mode, else the log end. */
+int64_t gr_plog_end_offset(gr_partition_log *l);
+/* The log end offset (LEO): the offset the next appended batch gets, whatever the mode. */
+int64_t gr_plog_log_end_offset(gr_partition_log *l);
 int64_t gr_plog_start_offset(gr_partition_log *l);
-int64_t gr_plog_last_stable_offset(gr_partition_log *l); /* = end offset until transactions exist */
+int64_t gr_plog_last_stable_offset(gr_partition_log *l); /* = high watermark until transactions exist */
+
+/* ---- replication ---- */
+
+/* Replicated mode (a partition with followers or a leader): the high watermark is tracked on its
+ * own, starting from its checkpoint (clamped to the log end). Off (the default, a single node):
+ * the high watermark is the log end offset. */
+void gr_plog_set_replicated(gr_partition_log *l, bool replicated);
+/* Moves the high watermark to hw, clamped to [log start, log end]; never backwards (only
+ * truncation lowers it). Ignored when not replicated. Checkpointed at the next flush or close. */
+void gr_plog_set_high_watermark(gr_partition_log *l, int64_t hw);
+int64_t gr_plog_high_watermark(gr_partition_log *l);
+
+/* Leader epoch cache (the partition's leader-epoch-checkpoint file): a new leader records the
+ * epoch it starts at its log end offset. Ignored if epoch <= the latest known epoch. */
+void gr_plog_assign_epoch(gr_partition_log *l, int32_t epoch, int64_t start_offset);
+int32_t gr_plog_latest_epoch(gr_partition_log *l); /* -1 if none */
+/* OffsetForLeaderEpoch: the largest known epoch <= epoch and the start offset of the epoch after
+ * it (the log end offset if it is the latest). (-1, -1) if epoch is below every known epoch. */
+void gr_plog_epoch_end_offset(gr_partition_log *l, int32_t epoch, int32_t *out_epoch,
+                              int64_t *out_end_offset);
+
+/* A follower's append of the leader's batches, as they are (offsets, leader epochs, timestamps
+ * kept). The first base offset must be the log end offset (else OFFSET_OUT_OF_RANGE, nothing
+ * written); batches must be valid and contiguous (else CORRUPT_MESSAGE, nothing written). A
+ * trailing partial batch is ignored; res->last_offset is the last offset appended (-1 if none).
+ * Producer state and epochs are recorded as recovery would. Empty input: no-op. */
+void gr_plog_append_replica(gr_partition_log *l, uint8_t *batches, size_t len, gr_append_result *res);
+
+/* Removes everything at and above offset (cut at the start of the batch holding it), durably.
+ * Below the log start it resets the log instead (gr_plog_reset_to). At or above the log end:
+ * nothing. Returns 0 or KAFKA_STORAGE_ERROR. */
+int gr_plog_truncate(gr_partition_log *l, int64_t offset);
+/* Deletes every segment and starts the log empty at offset (log start = end = offset). Returns 0
+ * or KAFKA_STORAGE_ERROR. */
+int gr_plog_reset_to(gr_partition_log *l, int64_t offset);
 
 /* ListOffsets special timestamps. */
 #define GR_LIST_OFFSETS_LATEST (-1)
