@@ -4,11 +4,13 @@
 #include "cli/client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/zk_bootstrap.h"
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     gr_client *c = opaque;
@@ -24,6 +26,14 @@ static void on_log(const rd_kafka_t *rk, int level, const char *facility, const 
     gr_client *c = rd_kafka_opaque(rk);
     if (c && c->common->verbose)
         fprintf(stderr, "gregor %s: librdkafka %d %s: %s\n", c->command, level, facility, line);
+}
+
+/* The security protocol whose listeners --zookeeper looks for: -X security.protocol's, if given. */
+static const char *wanted_protocol(const gr_cli_common *common) {
+    const char *protocol = "PLAINTEXT";
+    for (int i = 0; i < common->conf_count; i++)
+        if (!strcmp(common->conf[i].key, "security.protocol")) protocol = common->conf[i].value;
+    return protocol;
 }
 
 static int set_conf(gr_client *c, rd_kafka_conf_t *conf, const char *key, const char *value, bool user) {
@@ -42,18 +52,26 @@ int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t ty
     memset(c, 0, sizeof *c);
     c->common = common;
     c->command = common->tool->command;
+    c->bootstrap = common->bootstrap;
+    if (common->zookeeper) {
+        int zk_rc = gr_zk_bootstrap(c->command, common->zookeeper, wanted_protocol(common),
+                                    common->request_timeout_ms, common->verbose, &c->zk_bootstrap);
+        if (zk_rc) return zk_rc;
+        c->bootstrap = c->zk_bootstrap;
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char client_id[64];
     snprintf(client_id, sizeof client_id, "gregor-%s", c->command);
     for (char *p = client_id; *p; p++)
         if (*p == ' ') *p = '-';
     int rc = set_conf(c, conf, "client.id", client_id, false);
-    if (!rc) rc = set_conf(c, conf, "bootstrap.servers", common->bootstrap, false);
+    if (!rc) rc = set_conf(c, conf, "bootstrap.servers", c->bootstrap, false);
     for (const char *const *d = defaults; !rc && d && d[0]; d += 2) rc = set_conf(c, conf, d[0], d[1], false);
     for (int i = 0; !rc && i < common->conf_count; i++)
         rc = set_conf(c, conf, common->conf[i].key, common->conf[i].value, true);
     if (rc) {
         rd_kafka_conf_destroy(conf);
+        gr_client_close(c);
         return rc;
     }
     rd_kafka_conf_set_opaque(conf, c);
@@ -64,6 +82,7 @@ int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t ty
     c->rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
+        gr_client_close(c);
         gr_err(c->command, "cannot create client: %s", errstr);
         return GR_EXIT_FAILED;
     }
@@ -73,14 +92,16 @@ int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t ty
 void gr_client_close(gr_client *c) {
     if (c->rk) rd_kafka_destroy(c->rk);
     c->rk = NULL;
+    free(c->zk_bootstrap);
+    c->zk_bootstrap = NULL;
 }
 
 static void unreachable(gr_client *c, rd_kafka_resp_err_t err, bool early) {
     const char *why = c->last_error[0] ? c->last_error : rd_kafka_err2str(err);
     if (early)
-        gr_err(c->command, "cannot reach the cluster at %s: %s", c->common->bootstrap, why);
+        gr_err(c->command, "cannot reach the cluster at %s: %s", c->bootstrap, why);
     else
-        gr_err(c->command, "cannot reach the cluster at %s within %d ms: %s", c->common->bootstrap,
+        gr_err(c->command, "cannot reach the cluster at %s within %d ms: %s", c->bootstrap,
                c->common->request_timeout_ms, why);
 }
 

@@ -25,6 +25,8 @@ typedef struct gr_client {
     rd_kafka_t *rk;
     const gr_cli_common *common;
     const char *command;
+    const char *bootstrap; /* the brokers contacted first: -b's, or those found with --zookeeper */
+    char *zk_bootstrap;    /* owned: the list read from ZooKeeper */
     char last_error[512];
     int64_t all_down_since_ms; /* monotonic; 0 while no "all brokers down" was reported */
     bool fatal;
@@ -35,9 +37,10 @@ typedef struct gr_client {
 typedef const char *const gr_conf_defaults[];
 
 /*
- * Creates the handle. `defaults` may be NULL. `prepare` (may be NULL) is called on the conf before
- * the handle is created, to install callbacks. On failure prints the reason and returns the exit
- * code (usage error for a bad -X property); 0 on success.
+ * Creates the handle. With --zookeeper, the brokers are first read from ZooKeeper (an unreachable
+ * ZooKeeper gives GR_EXIT_UNREACHABLE within --request-timeout-ms). `defaults` may be NULL. `prepare` (may be
+ * NULL) is called on the conf before the handle is created, to install callbacks. On failure prints the
+ * reason and returns the exit code (usage error for a bad -X property); 0 on success.
  */
 int gr_client_open(gr_client *c, const gr_cli_common *common, rd_kafka_type_t type,
                    const char *const *defaults, void (*prepare)(rd_kafka_conf_t *conf, void *ud), void *ud);

@@ -12,6 +12,7 @@
 
 enum {
     COMMON_BOOTSTRAP = -100,
+    COMMON_ZOOKEEPER,
     COMMON_CONF,
     COMMON_TIMEOUT,
     COMMON_JSON,
@@ -22,6 +23,8 @@ enum {
 static const gr_opt_spec common_specs[] = {
     {COMMON_BOOTSTRAP, "bootstrap-server", 'b', "HOST:PORT",
      "brokers to contact first (default: $" GR_CLI_BOOTSTRAP_ENV " or " GR_CLI_BOOTSTRAP_DEFAULT ")"},
+    {COMMON_ZOOKEEPER, "zookeeper", 0, "HOST:PORT[/CHROOT]",
+     "find the brokers in ZooKeeper (their /brokers/ids registrations) instead of -b"},
     {COMMON_CONF, "property", 'X', "KEY=VALUE", "set any librdkafka property (repeatable)"},
     {COMMON_TIMEOUT, "request-timeout-ms", 0, "MS", "how long to wait for the cluster (default 10000)"},
     {COMMON_JSON, "json", 0, NULL, "machine-readable JSON output"},
@@ -106,6 +109,11 @@ static int handle_common(gr_cli_common *c, int id, const char *value) {
     switch (id) {
     case COMMON_BOOTSTRAP:
         c->bootstrap = value;
+        c->bootstrap_given = true;
+        return 0;
+    case COMMON_ZOOKEEPER:
+        if (!*value) return gr_usage_error(c->tool, "--zookeeper needs HOST:PORT[/CHROOT]");
+        c->zookeeper = value;
         return 0;
     case COMMON_CONF:
         return add_conf(c, value);
@@ -208,6 +216,10 @@ int gr_cli_parse(int argc, char **argv, const gr_tool_help *tool, const gr_opt_s
     if (help) {
         gr_cli_print_help(stdout, tool, specs);
         return GR_PARSE_HELP;
+    }
+    if (c->zookeeper && c->bootstrap_given) {
+        gr_usage_error(tool, "give either --bootstrap-server or --zookeeper, not both");
+        return GR_PARSE_USAGE;
     }
     return GR_PARSE_OK;
 }

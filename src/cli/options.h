@@ -2,8 +2,8 @@
  * options.h: command-line parsing shared by every tool.
  *
  * A tool describes its options in a table (gr_opt_spec); the parser walks argv, handles the options
- * every tool has (-b/--bootstrap-server, -X key=value, --request-timeout-ms, --json, --verbose,
- * --help) itself and hands the tool's own options to a callback. The same table prints --help, so
+ * every tool has (-b/--bootstrap-server, --zookeeper, -X key=value, --request-timeout-ms, --json,
+ * --verbose, --help) itself and hands the tool's own options to a callback. The same table prints --help, so
  * the help text cannot drift from what is accepted. Accepted forms: `--name value`, `--name=value`,
  * `-x value`, `-xvalue`, and `--` to end options. Anything not starting with '-' (or a lone "-")
  * is a positional argument.
@@ -46,6 +46,8 @@ typedef struct gr_conf_entry {
 typedef struct gr_cli_common {
     const gr_tool_help *tool;
     const char *bootstrap;
+    const char *zookeeper; /* --zookeeper connect string, or NULL (see zk_bootstrap.h) */
+    bool bootstrap_given;  /* -b was on the command line (not the environment or the default) */
     int request_timeout_ms;
     bool json;
     bool verbose;

@@ -21,7 +21,8 @@ enum {
     OPT_DELETE_CONFIG,
     OPT_IF_NOT_EXISTS,
     OPT_IF_EXISTS,
-    OPT_EXCLUDE_INTERNAL
+    OPT_EXCLUDE_INTERNAL,
+    OPT_TOPIC
 };
 
 typedef struct topic_opts {
@@ -51,6 +52,10 @@ static int on_opt(void *ud, int id, const char *v, gr_cli_common *c) {
     case OPT_EXCLUDE_INTERNAL:
         o->exclude_internal = true;
         return 0;
+    case OPT_TOPIC:
+        /* The kafka-topics spelling of a positional name; args has a slot for every argv entry. */
+        c->args[c->arg_count++] = v;
+        return 0;
     }
     return 0;
 }
@@ -77,6 +82,7 @@ static int cmp_str(const void *a, const void *b) {
 /* ---- create ---------------------------------------------------------------------------------- */
 
 static const gr_opt_spec create_specs[] = {
+    {OPT_TOPIC, "topic", 't', "TOPIC", "a topic to create, as kafka-topics writes it (repeatable)"},
     {OPT_PARTITIONS, "partitions", 'p', "N", "number of partitions (default: the broker's num.partitions)"},
     {OPT_REPLICATION, "replication-factor", 'r', "N", "copies of each partition (default: the broker's)"},
     {OPT_CONFIG, "config", 'c', "KEY=VALUE", "topic setting, e.g. retention.ms=60000 (repeatable)"},
@@ -244,6 +250,11 @@ out:
 
 /* ---- describe -------------------------------------------------------------------------------- */
 
+static const gr_opt_spec describe_specs[] = {
+    {OPT_TOPIC, "topic", 't', "TOPIC", "a topic to describe, as kafka-topics writes it (repeatable)"},
+    {OPT_EXCLUDE_INTERNAL, "exclude-internal", 0, NULL, "leave out internal topics (names starting with __)"},
+    {0, NULL, 0, NULL, NULL},
+};
 static const gr_tool_help describe_help = {
     "topic describe", "[TOPIC...] [options]",
     "Shows partitions, leaders, replicas, in-sync replicas and the earliest and latest offset of\n"
@@ -361,7 +372,7 @@ static int topic_describe(int argc, char **argv) {
     topic_opts o;
     gr_cli_common common;
     bool done;
-    int rc = start(argc, argv, &describe_help, list_specs, &o, &common, &done);
+    int rc = start(argc, argv, &describe_help, describe_specs, &o, &common, &done);
     if (done) goto out;
     gr_client c;
     rc = gr_client_open(&c, &common, RD_KAFKA_PRODUCER, NULL, NULL, NULL);
@@ -441,6 +452,7 @@ out:
 /* ---- delete ---------------------------------------------------------------------------------- */
 
 static const gr_opt_spec delete_specs[] = {
+    {OPT_TOPIC, "topic", 't', "TOPIC", "a topic to delete, as kafka-topics writes it (repeatable)"},
     {OPT_IF_EXISTS, "if-exists", 0, NULL, "succeed if the topic does not exist"},
     {0, NULL, 0, NULL, NULL},
 };
@@ -536,6 +548,7 @@ out:
 /* ---- alter ----------------------------------------------------------------------------------- */
 
 static const gr_opt_spec alter_specs[] = {
+    {OPT_TOPIC, "topic", 't', "TOPIC", "a topic to alter, as kafka-topics writes it (repeatable)"},
     {OPT_PARTITIONS, "partitions", 'p', "N", "new total number of partitions (can only grow)"},
     {OPT_CONFIG, "config", 'c', "KEY=VALUE", "set a topic setting (repeatable)"},
     {OPT_DELETE_CONFIG, "delete-config", 0, "KEY",
