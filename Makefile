@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all build run test deps unit integration java asan fuzz format clean compat bench
+.PHONY: all build run test deps unit integration java asan fuzz format clean compat bench cluster soak
 
 all: build
 
@@ -40,7 +40,15 @@ integration: build
 compat: build
 	@tests/compat/run
 
-test: deps build unit asan fuzz integration compat
+# ZooKeeper + three brokers per test (GREGOR_CLUSTER_IMPL=kafka-zk: Apache Kafka in ZooKeeper mode).
+cluster: build
+	@scripts/run-cluster-tests
+
+# Random fault rounds under an acks=all load for SOAK_SECONDS (600); exits 0 if nothing was lost.
+soak: deps build
+	@.venv/bin/python tests/cluster/soak.py
+
+test: deps build unit asan fuzz integration compat cluster
 
 # Gregor vs Apache Kafka vs a do-nothing sink; BENCH_ARGS=--quick for the short run (bench/run --help).
 bench: deps build
