@@ -1,7 +1,7 @@
 /*
  * main.c: gregor is one program with many verbs.
  *   gregor broker [server.properties] [--override k=v ...]   the server
- *   gregor topic|produce|consume|group|config|cluster|perf    client tools
+ *   gregor topic|produce|consume|group|config|cluster|perf|sql|connect    client tools
  */
 #include <stdio.h>
 #include <string.h>
