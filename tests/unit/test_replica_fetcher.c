@@ -405,16 +405,20 @@ static int read_batches(gr_partition_log *log, int64_t from, int64_t *bases, int
     return n;
 }
 
-static void test_follow_script(void) {
-    char *dir = test_tmpdir();
-    char adir[512], bdir[512];
-    snprintf(adir, sizeof adir, "%s/alpha-0", dir);
-    snprintf(bdir, sizeof bdir, "%s/beta-1", dir);
+/* Opens (creating) the partition log `name` under dir, with default settings; NULL on failure. */
+static gr_partition_log *open_log(const char *dir, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     gr_log_config lc;
     gr_log_config_defaults(&lc);
-    gr_partition_log *alpha = NULL, *beta = NULL;
-    CHECK(gr_plog_open(adir, &lc, &alpha) == 0);
-    CHECK(gr_plog_open(bdir, &lc, &beta) == 0);
+    gr_partition_log *log = NULL;
+    return gr_plog_open(path, &lc, &log) == 0 ? log : NULL;
+}
+
+static void test_follow_script(void) {
+    char *dir = test_tmpdir();
+    gr_partition_log *alpha = open_log(dir, "alpha-0"), *beta = open_log(dir, "beta-1");
+    CHECK(alpha != NULL && beta != NULL);
     if (alpha == NULL || beta == NULL) return;
 
     fake_leader leader;
@@ -552,12 +556,9 @@ static void test_unreachable_leader(void) {
           getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
     int port = ntohs(sa.sin_port); /* bound, not listening: connections are refused */
     char *dir = test_tmpdir();
-    char adir[512];
-    snprintf(adir, sizeof adir, "%s/gamma-0", dir);
-    gr_log_config lc;
-    gr_log_config_defaults(&lc);
-    gr_partition_log *log = NULL;
-    CHECK(gr_plog_open(adir, &lc, &log) == 0);
+    gr_partition_log *log = open_log(dir, "gamma-0");
+    CHECK(log != NULL);
+    if (log == NULL) return;
     gr_fetcher_config cfg = {.broker_id = BROKER_ID, .backoff_ms = 10, .socket_timeout_ms = 1000};
     gr_replica_fetchers *f = gr_replica_fetchers_new(&cfg);
     uint8_t id[16] = {3};
@@ -578,12 +579,8 @@ static void test_unreachable_leader(void) {
  * is nothing to follow into. */
 static bool store_can_follow(void) {
     char *dir = test_tmpdir();
-    char ldir[512];
-    snprintf(ldir, sizeof ldir, "%s/probe-0", dir);
-    gr_log_config lc;
-    gr_log_config_defaults(&lc);
-    gr_partition_log *log = NULL;
-    bool ok = gr_plog_open(ldir, &lc, &log) == 0 && gr_plog_reset_to(log, 5) == 0;
+    gr_partition_log *log = open_log(dir, "probe-0");
+    bool ok = log != NULL && gr_plog_reset_to(log, 5) == 0;
     if (log != NULL) gr_plog_close(log);
     test_rm_rf(dir);
     return ok;
