@@ -84,19 +84,24 @@ static int find_batch(seg_view *v, int64_t offset, int64_t *pos_out, gr_batch_he
     return -1;
 }
 
-void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one, gr_read_result *res) {
+/* A read for a consumer (up to the high watermark) or for a follower (up to the log end); the
+ * range check is against the log end either way. */
+static void read_log(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one, bool replica,
+                     gr_read_result *res) {
     memset(res, 0, sizeof *res);
     pthread_mutex_lock(&l->mu);
     int64_t end = gr_log_end(l);
-    res->high_watermark = end;
-    res->last_stable_offset = end;
+    int64_t visible = gr_log_visible_end(l);
+    int64_t cap = replica ? end : visible; /* no batch holding an offset at or past cap is sent */
+    res->high_watermark = visible;
+    res->last_stable_offset = visible;
     res->log_start_offset = l->log_start_offset;
     if (offset < l->log_start_offset || offset > end) {
         res->error = GR_ERR_OFFSET_OUT_OF_RANGE;
         pthread_mutex_unlock(&l->mu);
         return;
     }
-    if (offset == end) {
+    if (offset >= cap) {
         pthread_mutex_unlock(&l->mu);
         return;
     }
@@ -109,14 +114,14 @@ void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool m
      * headers of batches that certainly fit. */
     gr_offset_entry jump;
     if (max_bytes > 0 && gr_offset_index_lookup_position(&s->offset_index, v.start_pos + max_bytes, &jump) &&
-        jump.position <= v.size_bytes)
+        jump.position <= v.size_bytes && s->base_offset + jump.rel_offset < cap)
         v.jump_pos = jump.position;
     pthread_mutex_unlock(&l->mu);
 
     int64_t pos;
     gr_batch_header h;
     int rc = find_batch(&v, offset, &pos, &h);
-    if (rc <= 0) {
+    if (rc <= 0 || gr_batch_last_offset(&h) >= cap) {
         if (rc < 0) res->error = GR_ERR_KAFKA_STORAGE_ERROR;
         gr_file_ref_release(v.log);
         return;
@@ -135,7 +140,7 @@ void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool m
                 return;
             }
             if (hr == 0 || !gr_segment_header_sane(&h, stop, v.size_bytes) ||
-                stop + gr_batch_size(&h) > limit)
+                stop + gr_batch_size(&h) > limit || gr_batch_last_offset(&h) >= cap)
                 break;
             stop += gr_batch_size(&h);
         }
@@ -149,6 +154,28 @@ void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool m
     res->file_offset = pos;
     res->length = (int32_t)(stop - pos);
 }
+
+void gr_plog_read(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one, gr_read_result *res) {
+    read_log(l, offset, max_bytes, min_one, false, res);
+}
+
+void gr_plog_read_replica(gr_partition_log *l, int64_t offset, int32_t max_bytes, bool min_one,
+                          gr_read_result *res) {
+    read_log(l, offset, max_bytes, min_one, true, res);
+}
+
+/* Kafka answers a timestamp lookup only with an offset a consumer may fetch (below the high
+ * watermark); past it, there is no answer. */
+static void hide_unreadable(gr_partition_log *l, int64_t *offset, int64_t *timestamp) {
+    if (*offset < 0) return;
+    pthread_mutex_lock(&l->mu);
+    bool hidden = *offset >= gr_log_visible_end(l);
+    pthread_mutex_unlock(&l->mu);
+    if (hidden) *offset = *timestamp = -1;
+}
+
+static int lookup_time(gr_partition_log *l, int64_t ts, int64_t *offset, int64_t *timestamp);
+static int max_timestamp(gr_partition_log *l, int64_t *offset, int64_t *timestamp);
 
 /* Reads a whole batch into memory (for record-level timestamp answers); NULL if too big. */
 static uint8_t *read_batch(int fd, int64_t pos, const gr_batch_header *h) {
@@ -235,7 +262,13 @@ int gr_plog_offset_for_time(gr_partition_log *l, int64_t ts, int64_t *offset, in
         return GR_ERR_NONE;
     }
     if (ts == GR_LIST_OFFSETS_MAX_TIMESTAMP) return gr_plog_max_timestamp(l, offset, timestamp);
+    int rc = lookup_time(l, ts, offset, timestamp);
+    if (rc == GR_ERR_NONE) hide_unreadable(l, offset, timestamp);
+    return rc;
+}
 
+/* The first record at or after the log start with timestamp >= ts, over the whole log. */
+static int lookup_time(gr_partition_log *l, int64_t ts, int64_t *offset, int64_t *timestamp) {
     int64_t from_base = -1; /* the segment after the last one searched */
     for (;;) {
         pthread_mutex_lock(&l->mu);
@@ -278,6 +311,13 @@ int gr_plog_offset_for_time(gr_partition_log *l, int64_t ts, int64_t *offset, in
 }
 
 int gr_plog_max_timestamp(gr_partition_log *l, int64_t *offset, int64_t *timestamp) {
+    int rc = max_timestamp(l, offset, timestamp);
+    if (rc == GR_ERR_NONE) hide_unreadable(l, offset, timestamp);
+    return rc;
+}
+
+/* The record with the largest timestamp in the whole log. */
+static int max_timestamp(gr_partition_log *l, int64_t *offset, int64_t *timestamp) {
     *offset = -1;
     *timestamp = -1;
     pthread_mutex_lock(&l->mu);

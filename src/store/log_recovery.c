@@ -300,6 +300,28 @@ static int recover_segment(gr_partition_log *l, gr_segment *s, bool active, scan
     return 0;
 }
 
+/* The active segment after recovery: nothing known to be synced, roll time from its first batch. */
+static void settle_active(gr_segment *a) {
+    a->flushed_bytes = 0;
+    a->roll_base_ms = -1;
+    if (a->size_bytes > 0) {
+        gr_batch_header h;
+        int64_t now = gr_sys.wall_ms();
+        a->roll_base_ms = now;
+        if (gr_segment_read_header(a->log->fd, 0, &h) == 1 && h.max_timestamp >= 0 && h.max_timestamp <= now)
+            a->roll_base_ms = h.max_timestamp;
+    }
+}
+
+int gr_log_recover_active(gr_partition_log *l, gr_segment *s) {
+    scan_buf buf = {NULL, 0};
+    bool truncated;
+    int rc = recover_segment(l, s, true, &buf, &truncated);
+    free(buf.p);
+    if (rc == 0) settle_active(s);
+    return rc;
+}
+
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
@@ -344,9 +366,9 @@ static int list_segments(const char *dir, int64_t **out, int *count) {
     return 0;
 }
 
-/* Replays batch headers from `from` to the end into the producer table (no CRC: the tails were
- * just checked). 0 or -1. */
-static int replay_producers(gr_partition_log *l, int64_t from) {
+/* Replays batch headers from `from` to the end into the epoch cache and, if producers, the
+ * producer table (no CRC: the tails were just checked). 0 or -1. */
+static int replay(gr_partition_log *l, int64_t from, bool producers) {
     int i = gr_log_find_segment(l, from);
     for (; i < l->seg_count; i++) {
         gr_segment *s = l->segs[i];
@@ -361,7 +383,9 @@ static int replay_producers(gr_partition_log *l, int64_t from) {
             int rc = gr_segment_read_header(s->log->fd, pos, &h);
             if (rc < 0) return -1;
             if (rc == 0 || !gr_segment_header_sane(&h, pos, s->size_bytes)) break;
-            if (h.base_offset >= from && gr_batch_has_producer_id(&h)) {
+            if (h.base_offset >= from && gr_epoch_cache_assign(&l->epochs, h.partition_leader_epoch, h.base_offset))
+                l->epochs_ckpt.gen++;
+            if (producers && h.base_offset >= from && gr_batch_has_producer_id(&h)) {
                 if (gr_batch_is_control(&h)) {
                     /* Transaction markers will end the producer's ongoing transaction here. */
                 } else {
@@ -376,6 +400,8 @@ static int replay_producers(gr_partition_log *l, int64_t from) {
     }
     return 0;
 }
+
+int gr_log_replay_from(gr_partition_log *l, int64_t from) { return replay(l, from, true); }
 
 /* Drops segments [from, count) after a hole or an overlap: their data cannot follow. */
 static void drop_tail_segments(gr_partition_log *l, int from) {
@@ -398,7 +424,8 @@ int gr_log_recover(gr_partition_log *l) {
         free(bases);
         if (gr_segment_create(l->dir, base, &s) != 0 || !gr_log_push_segment(l, s)) return -1;
         l->dir_changes++;
-        l->log_start_offset = base;
+        l->log_start_offset = l->high_watermark = base;
+        if (gr_log_epochs_load(l) && gr_epoch_cache_truncate_end(&l->epochs, base)) l->epochs_ckpt.gen++;
         return 0;
     }
     for (int i = 0; i < n; i++) {
@@ -438,25 +465,26 @@ int gr_log_recover(gr_partition_log *l) {
     free(buf.p);
     if (rc != 0) return -1;
 
-    gr_segment *a = gr_log_active(l);
-    a->flushed_bytes = 0; /* not known to be synced */
-    if (a->size_bytes > 0) {
-        gr_batch_header h;
-        int64_t now = gr_sys.wall_ms();
-        a->roll_base_ms = now;
-        if (gr_segment_read_header(a->log->fd, 0, &h) == 1 && h.max_timestamp >= 0 && h.max_timestamp <= now)
-            a->roll_base_ms = h.max_timestamp;
-    }
+    settle_active(gr_log_active(l));
 
     int64_t end = gr_log_end(l);
     l->log_start_offset = l->segs[0]->base_offset;
     if (saved_start > l->log_start_offset) l->log_start_offset = saved_start < end ? saved_start : end;
 
+    /* Epochs: the checkpoint cut to the log, or, without one, every batch header. */
+    bool epochs_loaded = gr_log_epochs_load(l);
+    if (!epochs_loaded) {
+        l->epochs_ckpt.gen++;
+        if (replay(l, l->segs[0]->base_offset, false) != 0) return -1;
+    }
+    if (gr_epoch_cache_truncate_end(&l->epochs, end)) l->epochs_ckpt.gen++;
+    if (gr_epoch_cache_truncate_start(&l->epochs, l->log_start_offset)) l->epochs_ckpt.gen++;
+
     int64_t snap = gr_log_load_snapshot(l, end);
     int64_t from = snap >= 0 ? snap : l->segs[0]->base_offset;
     if (from < l->segs[0]->base_offset) from = l->segs[0]->base_offset;
     if (from < end) {
-        if (replay_producers(l, from) != 0) return -1;
+        if (replay(l, from, true) != 0) return -1;
         gr_buf bytes;
         gr_buf_init(&bytes);
         gr_producer_state_encode(l->producers, &bytes);
@@ -464,6 +492,12 @@ int gr_log_recover(gr_partition_log *l) {
         gr_buf_free(&bytes);
     }
     gr_producer_state_drop_before(l->producers, l->log_start_offset);
+    gr_log_ckpt_write w;
+    gr_log_epochs_prepare(l, &w);
+    gr_log_epochs_store(l, &w);
+
+    int64_t hw = gr_log_hw_load(l->dir);
+    l->high_watermark = hw < l->log_start_offset ? l->log_start_offset : hw > end ? end : hw;
     GR_DEBUG("store", "%s: opened, offsets %lld..%lld, %d segments, %zu producers", l->dir,
              (long long)l->log_start_offset, (long long)end, l->seg_count,
              gr_producer_state_count(l->producers));

@@ -33,8 +33,7 @@
 #define START_OFFSET_FILE "log-start-offset"
 #define SNAPSHOT_EXT ".snapshot"
 
-/* Writes bytes to path via path.tmp and a rename. 0 or -1. */
-static int write_file_atomically(const char *path, const void *bytes, size_t len) {
+int gr_log_write_file_atomically(const char *path, const void *bytes, size_t len) {
     size_t n = strlen(path) + 5;
     char *tmp = malloc(n);
     if (!tmp) return -1;
@@ -89,10 +88,17 @@ static void unlink_snapshot(const char *dir, int64_t off) {
 void gr_log_write_snapshot(const char *dir, int64_t offset, const gr_buf *bytes) {
     char path[4096];
     if (bytes->oom || !gr_segment_file_name(path, sizeof path, dir, offset, SNAPSHOT_EXT)) return;
-    if (write_file_atomically(path, bytes->data, bytes->len) != 0) return;
+    if (gr_log_write_file_atomically(path, bytes->data, bytes->len) != 0) return;
     int64_t *offs;
     int n = list_snapshots(dir, &offs);
     for (int i = GR_PRODUCER_SNAPSHOTS_KEPT; i < n; i++) unlink_snapshot(dir, offs[i]);
+    free(offs);
+}
+
+void gr_log_remove_snapshots(const char *dir) {
+    int64_t *offs;
+    int n = list_snapshots(dir, &offs);
+    for (int i = 0; i < n; i++) unlink_snapshot(dir, offs[i]);
     free(offs);
 }
 
@@ -140,13 +146,15 @@ void gr_log_save_start_offset(gr_partition_log *l) {
     char text[32];
     int n = snprintf(text, sizeof text, "%" PRId64 "\n", l->log_start_offset);
     if (snprintf(path, sizeof path, "%s/%s", l->dir, START_OFFSET_FILE) >= (int)sizeof path) return;
-    write_file_atomically(path, text, (size_t)n);
+    gr_log_write_file_atomically(path, text, (size_t)n);
 }
 
-int64_t gr_log_read_start_offset(const char *dir) {
+int64_t gr_log_read_start_offset(const char *dir) { return gr_log_read_offset_file(dir, START_OFFSET_FILE); }
+
+int64_t gr_log_read_offset_file(const char *dir, const char *name) {
     char path[4096];
     char text[32] = {0};
-    if (snprintf(path, sizeof path, "%s/%s", dir, START_OFFSET_FILE) >= (int)sizeof path) return -1;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return -1;
     int fd = gr_sys.open(path, O_RDONLY, 0);
     if (fd < 0) return -1;
     ssize_t r = gr_sys_pread_all(fd, text, sizeof text - 1, 0);
@@ -165,9 +173,17 @@ int gr_log_drop_segments_below_start(gr_partition_log *l, gr_segment **out) {
     return n;
 }
 
+/* The log start moved up: epochs wholly below it are forgotten (checkpoint written by the caller
+ * after the mutex is released). */
+static void epochs_follow_start(gr_partition_log *l, gr_log_ckpt_write *w) {
+    if (gr_epoch_cache_truncate_start(&l->epochs, l->log_start_offset)) l->epochs_ckpt.gen++;
+    gr_log_epochs_prepare(l, w);
+}
+
 int gr_plog_delete_records(gr_partition_log *l, int64_t before_offset) {
+    gr_log_ckpt_write epochs = {.pending = false};
     pthread_mutex_lock(&l->mu);
-    int64_t end = gr_log_end(l);
+    int64_t end = gr_log_visible_end(l); /* Kafka: never past the high watermark */
     if (before_offset == -1) before_offset = end;
     if (before_offset < 0 || before_offset > end) {
         pthread_mutex_unlock(&l->mu);
@@ -186,8 +202,10 @@ int gr_plog_delete_records(gr_partition_log *l, int64_t before_offset) {
         gone = malloc((size_t)l->seg_count * sizeof *gone);
         if (gone) n = gr_log_drop_segments_below_start(l, gone);
         gr_producer_state_drop_before(l->producers, l->log_start_offset);
+        epochs_follow_start(l, &epochs);
     }
     pthread_mutex_unlock(&l->mu);
+    gr_log_epochs_store(l, &epochs);
     gr_log_dispose_segments(gone, n, true);
     free(gone);
     return GR_ERR_NONE;
@@ -202,6 +220,7 @@ static int64_t segment_time_ms(const gr_segment *s) {
 }
 
 void gr_plog_enforce_retention(gr_partition_log *l, int64_t now_ms) {
+    gr_log_ckpt_write epochs = {.pending = false};
     pthread_mutex_lock(&l->mu);
     if (l->removed) {
         pthread_mutex_unlock(&l->mu);
@@ -217,6 +236,7 @@ void gr_plog_enforce_retention(gr_partition_log *l, int64_t now_ms) {
         bool too_big = l->cfg.retention_bytes >= 0 && total - s->size_bytes >= l->cfg.retention_bytes;
         bool below_start = s->next_offset <= l->log_start_offset;
         if (!too_old && !too_big && !below_start) break;
+        if (l->replicated && s->next_offset > l->high_watermark) break; /* consumers have not seen it */
         total -= s->size_bytes;
     }
     gr_segment **gone = n > 0 ? malloc((size_t)n * sizeof *gone) : NULL;
@@ -227,9 +247,11 @@ void gr_plog_enforce_retention(gr_partition_log *l, int64_t now_ms) {
         GR_INFO("store", "%s: retention deleted %d segment(s); log start offset %lld", l->dir, n,
                 (long long)l->log_start_offset);
         gr_producer_state_drop_before(l->producers, l->log_start_offset);
+        epochs_follow_start(l, &epochs);
     }
     gr_producer_state_expire(l->producers, now_ms, GR_PRODUCER_ID_EXPIRATION_MS_DEFAULT);
     pthread_mutex_unlock(&l->mu);
+    gr_log_epochs_store(l, &epochs);
     gr_log_dispose_segments(gone, n, true);
     free(gone);
 }

@@ -118,6 +118,8 @@ static void log_free(gr_partition_log *l) {
     gr_log_dispose_segments(l->segs, l->seg_count, false);
     free(l->segs);
     gr_producer_state_free(l->producers);
+    gr_epoch_cache_free(&l->epochs);
+    pthread_mutex_destroy(&l->ckpt_mu);
     pthread_mutex_destroy(&l->mu);
     free(l->dir);
     free(l);
@@ -141,6 +143,8 @@ int gr_plog_open(const char *dir, const gr_log_config *cfg, gr_partition_log **o
     gr_partition_log *l = calloc(1, sizeof *l);
     if (!l) return GR_ERR_KAFKA_STORAGE_ERROR;
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->ckpt_mu, NULL);
+    gr_epoch_cache_init(&l->epochs);
     atomic_init(&l->refs, 1);
     l->dir = strdup(dir);
     l->cfg = *cfg;
@@ -160,14 +164,19 @@ void gr_plog_close(gr_partition_log *l) {
     if (!l) return;
     gr_buf snap;
     gr_buf_init(&snap);
+    gr_log_ckpt_write hw, epochs;
     pthread_mutex_lock(&l->mu);
     int64_t end = gr_log_end(l);
     bool write = !l->removed && !l->failed;
     if (write) gr_producer_state_encode(l->producers, &snap);
+    gr_log_hw_prepare(l, &hw);
+    gr_log_epochs_prepare(l, &epochs);
     pthread_mutex_unlock(&l->mu);
     /* A snapshot at the end offset lets the next open skip the producer-state scan. */
     if (write) gr_log_write_snapshot(l->dir, end, &snap);
     gr_buf_free(&snap);
+    gr_log_hw_store(l, &hw);
+    gr_log_epochs_store(l, &epochs);
     gr_log_release(l);
 }
 
@@ -423,7 +432,7 @@ static int16_t check_producers(gr_partition_log *l, const uint8_t *p, size_t len
     return GR_ERR_NONE;
 }
 
-static bool should_roll(const gr_partition_log *l, const gr_segment *a, size_t len, int64_t last_offset,
+bool gr_log_should_roll(const gr_partition_log *l, const gr_segment *a, size_t len, int64_t last_offset,
                         int64_t now_ms) {
     if (a->size_bytes == 0) return false;
     if (a->size_bytes + (int64_t)len > l->cfg.segment_bytes) return true;
@@ -433,7 +442,7 @@ static bool should_roll(const gr_partition_log *l, const gr_segment *a, size_t l
 
 /* Starts a new segment at the end offset. The producer state as of that offset goes into
  * `snapshot` for the caller to write once the mutex is released. */
-static int roll(gr_partition_log *l, gr_buf *snapshot) {
+int gr_log_roll(gr_partition_log *l, gr_buf *snapshot) {
     gr_segment *old = gr_log_active(l);
     gr_segment *s;
     if (gr_segment_create(l->dir, old->next_offset, &s) != 0) {
@@ -494,6 +503,7 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
     gr_buf snapshot;
     gr_buf_init(&snapshot);
     int64_t snapshot_offset = -1;
+    gr_log_ckpt_write epochs = {.pending = false};
 
     pthread_mutex_lock(&l->mu);
     res->log_start_offset = l->log_start_offset;
@@ -518,8 +528,8 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
     }
     GR_ASSERT(pos == len && off > first);
     int64_t now_ms = gr_sys.wall_ms();
-    if (should_roll(l, gr_log_active(l), len, off - 1, now_ms)) {
-        if (roll(l, &snapshot) != 0) {
+    if (gr_log_should_roll(l, gr_log_active(l), len, off - 1, now_ms)) {
+        if (gr_log_roll(l, &snapshot) != 0) {
             res->error = GR_ERR_KAFKA_STORAGE_ERROR;
             res->error_message = "cannot roll the log segment";
             goto out;
@@ -553,8 +563,14 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
     res->base_offset = first;
     res->last_offset = off - 1;
     if (cfg.log_append_time) res->log_append_time_ms = append_time_ms;
+    /* A leader's first batch in a new epoch starts that epoch (the only checkpoint write). */
+    if (leader_epoch > gr_epoch_cache_latest(&l->epochs) && gr_epoch_cache_assign(&l->epochs, leader_epoch, first)) {
+        l->epochs_ckpt.gen++;
+        gr_log_epochs_prepare(l, &epochs);
+    }
 out:
     pthread_mutex_unlock(&l->mu);
+    if (epochs.pending) gr_log_epochs_store(l, &epochs);
     if (snapshot_offset >= 0) gr_log_write_snapshot(l->dir, snapshot_offset, &snapshot);
     gr_buf_free(&snapshot);
     if (scratch != on_stack) free(scratch);
@@ -585,7 +601,7 @@ static void release_item(flush_item *it) {
 
 /* A new segment file survives a crash only once its directory entry is on disk (and a new
  * partition directory only once the log directory's entry for it is). */
-static int sync_dir(const char *dir, bool parent_too) {
+int gr_log_sync_dir(const char *dir, bool parent_too) {
     int fd = gr_sys.open(dir, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0) return -1;
     int rc = gr_sys.fdatasync(fd);
@@ -598,7 +614,7 @@ static int sync_dir(const char *dir, bool parent_too) {
             slash[1] = '\0'; /* "/x" -> "/" */
         else if (slash)
             *slash = '\0';
-        rc = sync_dir(slash ? parent : ".", false);
+        rc = gr_log_sync_dir(slash ? parent : ".", false);
         free(parent);
     }
     return rc;
@@ -639,10 +655,13 @@ int gr_plog_flush(gr_partition_log *l) {
     uint64_t dir_changes = l->dir_changes;
     bool dir_dirty = dir_changes != l->dir_synced;
     bool parent_unsynced = l->parent_unsynced;
+    gr_log_ckpt_write hw;
+    gr_log_hw_prepare(l, &hw);
     pthread_mutex_unlock(&l->mu);
+    gr_log_hw_store(l, &hw);
 
     int rc = GR_ERR_NONE;
-    if (dir_dirty && sync_dir(l->dir, parent_unsynced) != 0) {
+    if (dir_dirty && gr_log_sync_dir(l->dir, parent_unsynced) != 0) {
         GR_ERROR("store", "%s: directory sync failed: %s; log offline", l->dir, strerror(errno));
         rc = GR_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -680,11 +699,19 @@ int gr_plog_flush(gr_partition_log *l) {
 
 int64_t gr_plog_end_offset(gr_partition_log *l) {
     pthread_mutex_lock(&l->mu);
+    int64_t v = gr_log_visible_end(l);
+    pthread_mutex_unlock(&l->mu);
+    return v;
+}
+
+int64_t gr_plog_log_end_offset(gr_partition_log *l) {
+    pthread_mutex_lock(&l->mu);
     int64_t v = gr_log_end(l);
     pthread_mutex_unlock(&l->mu);
     return v;
 }
 
+/* Until transactions exist, everything a consumer may read is stable. */
 int64_t gr_plog_last_stable_offset(gr_partition_log *l) { return gr_plog_end_offset(l); }
 
 int64_t gr_plog_start_offset(gr_partition_log *l) {
