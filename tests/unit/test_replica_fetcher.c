@@ -575,22 +575,7 @@ static void test_unreachable_leader(void) {
     test_rm_rf(dir);
 }
 
-/* Until the store's follower operations are in (their first version only declared them), there
- * is nothing to follow into. */
-static bool store_can_follow(void) {
-    char *dir = test_tmpdir();
-    gr_partition_log *log = open_log(dir, "probe-0");
-    bool ok = log != NULL && gr_plog_reset_to(log, 5) == 0;
-    if (log != NULL) gr_plog_close(log);
-    test_rm_rf(dir);
-    return ok;
-}
-
 int main(void) {
-    if (!store_can_follow()) {
-        printf("test_replica_fetcher: skipped, the store cannot truncate or reset logs yet\n");
-        return 0;
-    }
     test_follow_script();
     test_unreachable_leader();
     if (test_failures == 0) printf("test_replica_fetcher: ok\n");
