@@ -5,14 +5,19 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all build run test deps unit integration java asan fuzz format clean compat bench cluster soak
+.PHONY: all build install run test deps unit integration java asan fuzz format clean compat bench cluster soak
 
 all: build
 
 build:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# libgregor (libgregor.so, gregor_client.h, gregor-client.pc): make install PREFIX=/usr DESTDIR=pkg
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)" --component libgregor
 
 deps:
 	@scripts/install-deps
