@@ -28,6 +28,7 @@
 
 typedef struct gr_fetch_waiters gr_fetch_waiters;
 typedef struct gr_group_coordinator gr_group_coordinator;
+typedef struct gr_cluster gr_cluster;
 
 typedef struct gr_broker {
     gr_broker_config cfg;
@@ -38,6 +39,7 @@ typedef struct gr_broker {
     gr_fetch_waiters **waiters; /* one per event loop */
     int loop_count;
     gr_group_coordinator *groups;
+    gr_cluster *cluster;           /* NULL on a single node (zookeeper.connect unset) */
     const gr_listener *advertised; /* what Metadata tells clients */
     int advertised_count;
     int64_t started_ms;

@@ -96,7 +96,7 @@ static void resolve_advertised(gr_broker *b) {
 
 /* mkdir -p */
 static int make_dirs(const char *path) {
-    char tmp[2048];
+    char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;

@@ -40,6 +40,7 @@ enum {
     T_STRING = GR_CONFIG_TYPE_STRING,
     T_INT = GR_CONFIG_TYPE_INT,
     T_LONG = GR_CONFIG_TYPE_LONG,
+    T_SHORT = GR_CONFIG_TYPE_SHORT,
     T_DOUBLE = GR_CONFIG_TYPE_DOUBLE,
     T_LIST = GR_CONFIG_TYPE_LIST
 };
@@ -54,7 +55,7 @@ static const key_def keys[] = {
     {"advertised.listeners", K_SPECIAL, NO_FIELD, 0, 0, 0, 1, NULL, T_LIST},
     {"log.dirs", K_SPECIAL, NO_FIELD, 0, 0, 0, 1, "./data", T_LIST}, /* also set by log.dir */
     {"num.partitions", K_INT, F(num_partitions), 0, 1, GR_PARTITIONS_PER_TOPIC_MAX, 1, "1", T_INT},
-    {"default.replication.factor", K_SHORT, F(default_replication_factor), 0, 1, 1, 1, "1", T_INT},
+    {"default.replication.factor", K_SHORT, F(default_replication_factor), 0, 1, INT16_MAX, 1, "1", T_INT},
     {"auto.create.topics.enable", K_BOOL, F(auto_create_topics_enable), 0, 0, 1, 1, "true", T_BOOL},
     {"delete.topic.enable", K_BOOL, F(delete_topic_enable), 0, 0, 1, 1, "true", T_BOOL},
     {"log.segment.bytes", K_LONG, F(log_segment_bytes), 0, 14, INT32_MAX, 1, "1073741824", T_INT},
@@ -92,8 +93,39 @@ static const key_def keys[] = {
     {"compression.gzip.level", K_INT, NO_FIELD, 0, -1, 9, 1, "-1", T_INT}, /* 0 refused: see set_key */
     {"compression.lz4.level", K_INT, NO_FIELD, 0, 1, 17, 1, "9", T_INT},
     {"compression.zstd.level", K_INT, NO_FIELD, 0, -131072, 22, 1, "3", T_INT},
-    {"min.insync.replicas", K_INT, NO_FIELD, 0, 1, INT32_MAX, 1, "1", T_INT},
-    {"unclean.leader.election.enable", K_BOOL, NO_FIELD, 0, 0, 1, 1, "false", T_BOOL},
+    {"min.insync.replicas", K_INT, F(min_insync_replicas), 0, 1, INT32_MAX, 1, "1", T_INT},
+    {"unclean.leader.election.enable", K_BOOL, F(unclean_leader_election_enable), 0, 0, 1, 1, "false",
+     T_BOOL},
+    {"zookeeper.connect", K_STRING, F(zookeeper_connect), S(zookeeper_connect), 0, 0, 1, NULL, T_STRING},
+    {"zookeeper.session.timeout.ms", K_INT, F(zookeeper_session_timeout_ms), 0, 1, INT32_MAX, 1, "18000",
+     T_INT},
+    {"zookeeper.connection.timeout.ms", K_INT, F(zookeeper_connection_timeout_ms), 0, 1, INT32_MAX, 1, NULL,
+     T_INT},
+    {"broker.rack", K_STRING, F(broker_rack), S(broker_rack), 0, 0, 1, NULL, T_STRING},
+    {"replica.lag.time.max.ms", K_LONG, F(replica_lag_time_max_ms), 0, 1, INT64_MAX / 2, 1, "30000", T_LONG},
+    {"replica.fetch.max.bytes", K_INT, F(replica_fetch_max_bytes), 0, 0, INT32_MAX, 1, "1048576", T_INT},
+    {"replica.fetch.response.max.bytes", K_INT, F(replica_fetch_response_max_bytes), 0, 0, INT32_MAX, 1,
+     "10485760", T_INT},
+    {"replica.fetch.wait.max.ms", K_INT, F(replica_fetch_wait_max_ms), 0, 0, INT32_MAX, 1, "500", T_INT},
+    {"replica.fetch.min.bytes", K_INT, F(replica_fetch_min_bytes), 0, 1, INT32_MAX, 1, "1", T_INT},
+    {"replica.fetch.backoff.ms", K_INT, F(replica_fetch_backoff_ms), 0, 0, INT32_MAX, 1, "1000", T_INT},
+    {"replica.socket.timeout.ms", K_INT, F(replica_socket_timeout_ms), 0, 1, INT32_MAX, 1, "30000", T_INT},
+    {"offsets.topic.replication.factor", K_SHORT, F(offsets_topic_replication_factor), 0, 1, INT16_MAX, 1,
+     "3", T_SHORT},
+    {"transaction.state.log.replication.factor", K_SHORT, F(transaction_state_log_replication_factor), 0, 1,
+     INT16_MAX, 1, "3", T_SHORT},
+    {"transaction.state.log.min.isr", K_INT, F(transaction_state_log_min_isr), 0, 1, INT32_MAX, 1, "2",
+     T_INT},
+    {"auto.leader.rebalance.enable", K_BOOL, F(auto_leader_rebalance_enable), 0, 0, 1, 1, "true", T_BOOL},
+    {"leader.imbalance.check.interval.seconds", K_LONG, F(leader_imbalance_check_interval_seconds), 0, 1,
+     INT32_MAX, 1, "300", T_LONG},
+    {"leader.imbalance.per.broker.percentage", K_INT, F(leader_imbalance_per_broker_percentage), 0, 0, 100, 1,
+     "10", T_INT},
+    {"controlled.shutdown.enable", K_BOOL, F(controlled_shutdown_enable), 0, 0, 1, 1, "true", T_BOOL},
+    {"controlled.shutdown.max.retries", K_INT, F(controlled_shutdown_max_retries), 0, 0, INT32_MAX, 1, "3",
+     T_INT},
+    {"controlled.shutdown.retry.backoff.ms", K_LONG, F(controlled_shutdown_retry_backoff_ms), 0, 0,
+     INT64_MAX / 2, 1, "5000", T_LONG},
     {"message.max.bytes", K_INT, F(message_max_bytes), 0, 0, INT32_MAX, 1, "1048588", T_INT},
     {"socket.request.max.bytes", K_INT, F(socket_request_max_bytes), 0, 1, INT32_MAX, 1, "104857600", T_INT},
     {"connections.max.idle.ms", K_LONG, F(connections_max_idle_ms), 0, -1, INT64_MAX / 2, 1, "600000",
@@ -150,13 +182,7 @@ static const char *const ignored_keys[] = {
     "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes",
     "num.recovery.threads.per.data.dir",
-    "offsets.topic.replication.factor",
-    "transaction.state.log.replication.factor",
-    "transaction.state.log.min.isr",
-    "zookeeper.connect",
-    "zookeeper.connection.timeout.ms",
     "group.initial.rebalance.delay.ms.unused",
-    "auto.leader.rebalance.enable",
     "num.replica.fetchers",
     "share.coordinator.state.topic.replication.factor",
     "share.coordinator.state.topic.min.isr",
@@ -198,6 +224,24 @@ void gr_broker_config_defaults(gr_broker_config *c) {
     snprintf(c->log_message_timestamp_type, sizeof c->log_message_timestamp_type, "CreateTime");
     snprintf(c->compression_type, sizeof c->compression_type, "producer");
     snprintf(c->cleanup_policy, sizeof c->cleanup_policy, "delete");
+    c->zookeeper_session_timeout_ms = 18000;
+    c->min_insync_replicas = 1;
+    c->replica_lag_time_max_ms = 30000;
+    c->replica_fetch_max_bytes = 1048576;
+    c->replica_fetch_response_max_bytes = 10485760;
+    c->replica_fetch_wait_max_ms = 500;
+    c->replica_fetch_min_bytes = 1;
+    c->replica_fetch_backoff_ms = 1000;
+    c->replica_socket_timeout_ms = 30000;
+    c->offsets_topic_replication_factor = 3;
+    c->transaction_state_log_replication_factor = 3;
+    c->transaction_state_log_min_isr = 2;
+    c->auto_leader_rebalance_enable = true;
+    c->leader_imbalance_check_interval_seconds = 300;
+    c->leader_imbalance_per_broker_percentage = 10;
+    c->controlled_shutdown_enable = true;
+    c->controlled_shutdown_max_retries = 3;
+    c->controlled_shutdown_retry_backoff_ms = 5000;
 }
 
 int gr_parse_listeners(const char *text, gr_listener *out, int max) {
@@ -418,6 +462,16 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
                         "larger than group.max.session.timeout.ms\n");
         return -1;
     }
+    /* A single node cannot keep more than one copy: refuse rather than pretend. */
+    if (!gr_broker_config_clustered(c) && c->default_replication_factor > 1) {
+        fprintf(stderr,
+                "gregor: invalid value for configuration key 'default.replication.factor': "
+                "%d copies need a cluster (zookeeper.connect)\n",
+                c->default_replication_factor);
+        return -1;
+    }
+    if (c->zookeeper_connection_timeout_ms == 0)
+        c->zookeeper_connection_timeout_ms = c->zookeeper_session_timeout_ms;
     return 0;
 }
 

@@ -15,9 +15,9 @@
 #include "base/properties.h"
 
 #define GR_LISTENERS_MAX 8
-#define GR_BROKER_CONFIG_KEYS_MAX 80        /* entries in config.c's key table */
-#define GR_BROKER_CONFIG_VALUE_MAX_BYTES 32 /* a key's value as written, for DescribeConfigs */
-#define GR_CONFIG_SYNONYMS_MAX 8            /* one topic override + a broker key group twice */
+#define GR_BROKER_CONFIG_KEYS_MAX 112        /* entries in config.c's key table */
+#define GR_BROKER_CONFIG_VALUE_MAX_BYTES 256 /* a key's value as written, for DescribeConfigs */
+#define GR_CONFIG_SYNONYMS_MAX 8             /* one topic override + a broker key group twice */
 
 /* Where a value came from, as DescribeConfigs reports it (ConfigSource). */
 enum {
@@ -86,7 +86,35 @@ typedef struct gr_broker_config {
     char log_message_timestamp_type[32];
     char compression_type[32];
     char cleanup_policy[32];
+    /* Cluster mode (docs/replication.md): on when zookeeper_connect is set. */
+    char zookeeper_connect[1024]; /* host:port[,host:port...][/chroot] */
+    int32_t zookeeper_session_timeout_ms;
+    int32_t zookeeper_connection_timeout_ms; /* 0: the session timeout */
+    char broker_rack[256];                   /* "" when unset */
+    int32_t min_insync_replicas;
+    bool unclean_leader_election_enable;
+    int64_t replica_lag_time_max_ms;
+    int32_t replica_fetch_max_bytes;
+    int32_t replica_fetch_response_max_bytes;
+    int32_t replica_fetch_wait_max_ms;
+    int32_t replica_fetch_min_bytes;
+    int32_t replica_fetch_backoff_ms;
+    int32_t replica_socket_timeout_ms;
+    int16_t offsets_topic_replication_factor;
+    int16_t transaction_state_log_replication_factor;
+    int32_t transaction_state_log_min_isr;
+    bool auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_seconds;
+    int32_t leader_imbalance_per_broker_percentage;
+    bool controlled_shutdown_enable;
+    int32_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
 } gr_broker_config;
+
+/* Cluster mode: replicas on several brokers, coordinated through ZooKeeper. */
+static inline bool gr_broker_config_clustered(const gr_broker_config *c) {
+    return c->zookeeper_connect[0] != '\0';
+}
 
 /* One DescribeConfigs entry: the value, where it came from and, in Kafka's order, every place
  * that sets it (the winner first). Strings point into stable storage or into the entry. */

@@ -22,10 +22,15 @@
 #include "broker/config.h"
 #include "store/partition_log.h"
 
+typedef struct gr_partition_replica gr_partition_replica;
+
 typedef struct gr_partition {
     int32_t index;
     int32_t leader_epoch;
     gr_partition_log *log;
+    /* Cluster mode: this broker's replica (leader or follower; cluster/partition_replica.h).
+       NULL on a single node, where this broker leads every partition. */
+    _Atomic(gr_partition_replica *) replica;
 } gr_partition;
 
 typedef struct gr_partition_table {
