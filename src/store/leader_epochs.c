@@ -35,7 +35,9 @@ void gr_epoch_cache_free(gr_epoch_cache *c) {
 
 void gr_epoch_cache_clear(gr_epoch_cache *c) { c->count = 0; }
 
-int32_t gr_epoch_cache_latest(const gr_epoch_cache *c) { return c->count > 0 ? c->v[c->count - 1].epoch : -1; }
+int32_t gr_epoch_cache_latest(const gr_epoch_cache *c) {
+    return c->count > 0 ? c->v[c->count - 1].epoch : -1;
+}
 
 static bool reserve(gr_epoch_cache *c, int n) {
     if (n <= c->cap) return true;
@@ -133,8 +135,10 @@ int gr_epoch_cache_decode(gr_epoch_cache *c, const uint8_t *p, size_t len) {
     if (!reserve(&tmp, (int)count + 1)) return -1;
     for (int64_t i = 0; i < count; i++) {
         int64_t epoch, start;
-        if (!parse_num(p, len, &pos, ' ', INT32_MAX, &epoch) || !parse_num(p, len, &pos, '\n', INT64_MAX, &start) ||
-            (tmp.count > 0 && (epoch <= tmp.v[tmp.count - 1].epoch || start < tmp.v[tmp.count - 1].start_offset))) {
+        if (!parse_num(p, len, &pos, ' ', INT32_MAX, &epoch) ||
+            !parse_num(p, len, &pos, '\n', INT64_MAX, &start) ||
+            (tmp.count > 0 &&
+             (epoch <= tmp.v[tmp.count - 1].epoch || start < tmp.v[tmp.count - 1].start_offset))) {
             gr_epoch_cache_free(&tmp);
             return -1;
         }
@@ -161,7 +165,8 @@ bool gr_log_epochs_load(gr_partition_log *l) {
     if (!checkpoint_path(l->dir, GR_EPOCH_CHECKPOINT_FILE, path, sizeof path)) return false;
     int fd = gr_sys.open(path, O_RDONLY, 0);
     if (fd < 0) {
-        if (errno != ENOENT) GR_WARN("store", "%s: cannot open %s: %s", l->dir, GR_EPOCH_CHECKPOINT_FILE, strerror(errno));
+        if (errno != ENOENT)
+            GR_WARN("store", "%s: cannot open %s: %s", l->dir, GR_EPOCH_CHECKPOINT_FILE, strerror(errno));
         return false;
     }
     struct stat st;
@@ -173,7 +178,8 @@ bool gr_log_epochs_load(gr_partition_log *l) {
         free(p);
     }
     close(fd);
-    if (!ok) GR_WARN("store", "%s: %s is damaged; rebuilding it from the log", l->dir, GR_EPOCH_CHECKPOINT_FILE);
+    if (!ok)
+        GR_WARN("store", "%s: %s is damaged; rebuilding it from the log", l->dir, GR_EPOCH_CHECKPOINT_FILE);
     return ok;
 }
 
@@ -214,7 +220,8 @@ int32_t gr_plog_latest_epoch(gr_partition_log *l) {
     return e;
 }
 
-void gr_plog_epoch_end_offset(gr_partition_log *l, int32_t epoch, int32_t *out_epoch, int64_t *out_end_offset) {
+void gr_plog_epoch_end_offset(gr_partition_log *l, int32_t epoch, int32_t *out_epoch,
+                              int64_t *out_end_offset) {
     pthread_mutex_lock(&l->mu);
     gr_epoch_cache_end_offset(&l->epochs, epoch, gr_log_end(l), out_epoch, out_end_offset);
     pthread_mutex_unlock(&l->mu);

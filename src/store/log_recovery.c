@@ -383,7 +383,8 @@ static int replay(gr_partition_log *l, int64_t from, bool producers) {
             int rc = gr_segment_read_header(s->log->fd, pos, &h);
             if (rc < 0) return -1;
             if (rc == 0 || !gr_segment_header_sane(&h, pos, s->size_bytes)) break;
-            if (h.base_offset >= from && gr_epoch_cache_assign(&l->epochs, h.partition_leader_epoch, h.base_offset))
+            if (h.base_offset >= from &&
+                gr_epoch_cache_assign(&l->epochs, h.partition_leader_epoch, h.base_offset))
                 l->epochs_ckpt.gen++;
             if (producers && h.base_offset >= from && gr_batch_has_producer_id(&h)) {
                 if (gr_batch_is_control(&h)) {

@@ -113,7 +113,8 @@ static int16_t frame_replica_batches(const uint8_t *p, size_t len, size_t *whole
 
 /* After the bytes [from, to) of batches were written at file position start_pos of the active
  * segment: indexes, producer state and epochs as recovery would rebuild them. */
-static void note_replica_batches(gr_partition_log *l, const uint8_t *p, size_t from, size_t to, int64_t start_pos) {
+static void note_replica_batches(gr_partition_log *l, const uint8_t *p, size_t from, size_t to,
+                                 int64_t start_pos) {
     gr_segment *a = gr_log_active(l);
     for (size_t pos = from; pos < to;) {
         gr_batch_header h;
@@ -178,7 +179,8 @@ void gr_plog_append_replica(gr_partition_log *l, uint8_t *batches, size_t len, g
     for (size_t pos = 0; pos < whole;) {
         int64_t now_ms = gr_sys.wall_ms();
         gr_batch_header_parse(batches + pos, &h);
-        if (gr_log_should_roll(l, gr_log_active(l), (size_t)gr_batch_size(&h), gr_batch_last_offset(&h), now_ms)) {
+        if (gr_log_should_roll(l, gr_log_active(l), (size_t)gr_batch_size(&h), gr_batch_last_offset(&h),
+                               now_ms)) {
             gr_buf_reset(&snapshot);
             if (gr_log_roll(l, &snapshot) != 0) {
                 res->error = GR_ERR_KAFKA_STORAGE_ERROR;
@@ -190,7 +192,8 @@ void gr_plog_append_replica(gr_partition_log *l, uint8_t *batches, size_t len, g
         size_t end = chunk_end(l, batches, pos, whole);
         gr_segment *a = gr_log_active(l);
         int64_t start_pos = a->size_bytes;
-        if (gr_sys_pwrite_all(a->log->fd, batches + pos, end - pos, (off_t)start_pos) != (ssize_t)(end - pos)) {
+        if (gr_sys_pwrite_all(a->log->fd, batches + pos, end - pos, (off_t)start_pos) !=
+            (ssize_t)(end - pos)) {
             GR_ERROR("store", "%s.log: write failed: %s", a->stem, strerror(errno));
             if (gr_sys.ftruncate(a->log->fd, (off_t)start_pos) != 0) {
                 GR_ERROR("store", "%s.log: cannot truncate after a failed write; log offline", a->stem);

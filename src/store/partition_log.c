@@ -564,7 +564,8 @@ void gr_plog_append(gr_partition_log *l, uint8_t *batches, size_t len, int32_t l
     res->last_offset = off - 1;
     if (cfg.log_append_time) res->log_append_time_ms = append_time_ms;
     /* A leader's first batch in a new epoch starts that epoch (the only checkpoint write). */
-    if (leader_epoch > gr_epoch_cache_latest(&l->epochs) && gr_epoch_cache_assign(&l->epochs, leader_epoch, first)) {
+    if (leader_epoch > gr_epoch_cache_latest(&l->epochs) &&
+        gr_epoch_cache_assign(&l->epochs, leader_epoch, first)) {
         l->epochs_ckpt.gen++;
         gr_log_epochs_prepare(l, &epochs);
     }
