@@ -42,6 +42,25 @@ def test_c_seed_demo(broker):
     assert_seed_demo_output(run_checked([BUILD / "libgregor_seed_demo", broker.bootstrap], "C seed demo"))
 
 
+def test_python_ctypes_seed_demo(broker):
+    out = run_checked([sys.executable, EXAMPLES / "python" / "seed_demo.py", LIBRARY, broker.bootstrap],
+                      "Python (ctypes) seed demo")
+    assert_seed_demo_output(out)
+
+
+def test_go_cgo_seed_demo(broker, tmp_path):
+    go = shutil.which("go")
+    assert go, "Go is needed for the cgo example (scripts/install-deps installs golang-go)"
+    binary = tmp_path / "libgregor-seed-demo"
+    # The toolchain at hand builds it (the module asks for Go 1.19, Debian 12's), nothing is fetched.
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod", CGO_ENABLED="1",
+               CGO_CFLAGS="-I%s" % (ROOT / "src" / "capi"),
+               CGO_LDFLAGS="-L%s -Wl,-rpath,%s" % (BUILD, BUILD))
+    run_checked([go, "build", "-o", binary, "."], "building the Go example", cwd=EXAMPLES / "go", env=env,
+                timeout=BUILD_TIMEOUT_S)
+    assert_seed_demo_output(run_checked([binary, broker.bootstrap], "Go (cgo) seed demo"))
+
+
 def test_bad_input_with_broker(broker):
     run_checked([BUILD / "test_capi_bad_input", broker.bootstrap], "bad-input test")
 

@@ -1,0 +1,3 @@
+module gregor.local/libgregor-seed-demo
+
+go 1.19
