@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "cluster/cluster.h"
 #include "base/log.h"
 #include "broker/broker.h"
 #include "broker/fetch_wait.h"
@@ -171,6 +172,7 @@ int gr_broker_main(int argc, char **argv) {
         }
         GR_INFO("broker", "listening on %s:%d", l->host[0] ? l->host : "*", port);
     }
+    if (gr_broker_config_clustered(&b->cfg) && !(b->cluster = gr_cluster_start(b))) return 1;
     running_server = b->server;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -184,6 +186,7 @@ int gr_broker_main(int argc, char **argv) {
     int rc = gr_server_run(b->server);
     GR_INFO("broker", "stopping");
     running_server = NULL;
+    if (b->cluster) gr_cluster_stop(b->cluster);
     for (int i = 0; i < b->loop_count; i++) gr_fetch_waiters_free(b->waiters[i]);
     /* Flush callbacks post replies to the loops: let them land before the loops are freed
        (gr_server_free runs what they posted). */
