@@ -47,11 +47,13 @@ def four_letter(host, port, word):
 
 
 class ZooKeeperServer:
-    def __init__(self, tmp_dir):
+    """port: a fixed port (benchmarks keep theirs below the ephemeral range), else a free one."""
+
+    def __init__(self, tmp_dir, port=None):
         self.dir = Path(tmp_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.host = "127.0.0.1"
-        self.port = helpers.free_port(self.host)
+        self.port = port or helpers.free_port(self.host)
         self.connect = "%s:%d" % (self.host, self.port)
         self.log_path = self.dir / "zookeeper.log"
         self.proc = None
@@ -74,7 +76,7 @@ class ZooKeeperServer:
                "org.apache.zookeeper.server.ZooKeeperServerMain", str(cfg)]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=str(self.dir), env=dict(os.environ))
+                                         cwd=str(self.dir), env=dict(os.environ), start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -94,6 +96,10 @@ class ZooKeeperServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT_S)
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
 
     def log_tail(self, limit=8000):
         try:
