@@ -43,3 +43,10 @@ bool gr_cluster_broker_endpoint(gr_cluster *c, int32_t id, gr_leader_endpoint *o
     (void)out;
     return false;
 }
+
+void gr_cluster_watch_leadership(gr_cluster *c, const char *topic, gr_leadership_fn fn, void *ud) {
+    (void)c;
+    (void)topic;
+    (void)fn;
+    (void)ud;
+}

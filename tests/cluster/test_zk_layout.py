@@ -1,0 +1,70 @@
+"""Kafka's ZooKeeper layout, JSON as Kafka writes it, so zkCli habits read a cluster as expected:
+/brokers/ids/N, /brokers/topics/T, .../partitions/P/state, /controller, /controller_epoch,
+/cluster/id, /config/topics/T; and a new controller when the controller dies."""
+
+import cluster_harness
+
+
+def test_znodes_of_brokers_topics_and_controller(cluster, unique_topic):
+    zk = cluster.zkc
+    topic = cluster.create_topic(unique_topic("layout"), partitions=2, replication_factor=3,
+                                 config={"retention.ms": "3600000"})
+
+    assert cluster.registered_ids() == set(cluster.brokers)
+    for b in cluster.brokers.values():
+        reg, stat = cluster.zk_json("/brokers/ids/%d" % b.id)
+        assert stat.ephemeralOwner != 0, "registration of broker %d is not ephemeral" % b.id
+        assert "PLAINTEXT://%s" % b.bootstrap in reg["endpoints"], reg
+        assert reg["host"] == b.host and reg["port"] == b.port, reg
+        assert reg["listener_security_protocol_map"]["PLAINTEXT"] == "PLAINTEXT", reg
+        assert isinstance(reg["version"], int) and isinstance(reg["jmx_port"], int), reg
+        assert int(reg["timestamp"]) > 0, reg
+
+    assignment, _ = cluster.zk_json("/brokers/topics/%s" % topic)
+    assert sorted(assignment["partitions"]) == ["0", "1"], assignment
+    for replicas in assignment["partitions"].values():
+        assert sorted(replicas) == sorted(cluster.brokers), assignment
+    assert isinstance(assignment["version"], int), assignment
+    # Preferred leaders are spread: the two partitions do not start on the same broker.
+    assert assignment["partitions"]["0"][0] != assignment["partitions"]["1"][0], assignment
+
+    assert sorted(zk.get_children("/brokers/topics/%s/partitions" % topic)) == ["0", "1"]
+    controller_epoch = int(zk.get("/controller_epoch")[0].decode())
+    assert controller_epoch >= 1
+    for p in (0, 1):
+        state = cluster.partition_state(topic, p)
+        assert set(state) >= {"controller_epoch", "leader", "version", "leader_epoch", "isr"}, state
+        assert state["leader"] in cluster.brokers, state
+        assert sorted(state["isr"]) == sorted(cluster.brokers), state
+        assert state["leader_epoch"] >= 0 and state["version"] >= 1, state
+        assert 1 <= state["controller_epoch"] <= controller_epoch, state
+
+    controller, stat = cluster.zk_json("/controller")
+    assert controller["brokerid"] in cluster.brokers, controller
+    assert stat.ephemeralOwner != 0, "/controller is not ephemeral"
+    assert isinstance(controller["version"], int) and int(controller["timestamp"]) > 0, controller
+
+    cluster_id, _ = cluster.zk_json("/cluster/id")
+    assert isinstance(cluster_id["id"], str) and cluster_id["id"], cluster_id
+    assert str(cluster_id["version"]) == "1", cluster_id
+    # The id brokers give clients is the one in ZooKeeper.
+    assert cluster.admin().describe_cluster().result(30).cluster_id == cluster_id["id"]
+
+    config, _ = cluster.zk_json("/config/topics/%s" % topic)
+    assert config["config"].get("retention.ms") == "3600000", config
+    assert isinstance(config["version"], int), config
+
+
+def test_controller_moves_when_the_controller_dies(cluster):
+    old = cluster.controller_id()
+    old_epoch = int(cluster.zkc.get("/controller_epoch")[0].decode())
+    cluster.broker(old).kill9()
+
+    def new_controller():
+        c = cluster.controller_id()
+        return c is not None and c != old and c in cluster.brokers
+
+    cluster_harness.wait_for(new_controller, 60, "a controller other than broker %d" % old)
+    assert int(cluster.zkc.get("/controller_epoch")[0].decode()) > old_epoch
+    cluster.broker(old).start()
+    assert cluster.registered_ids() == set(cluster.brokers)
