@@ -176,6 +176,26 @@ static void check_lag(int64_t admin, const char *group) {
     printf("lag of %s is 0 on all %lld partitions\n", group, (long long)rows);
 }
 
+/* Prints the partitions of animals and checks that they hold its six records. */
+static void check_partitions(int64_t admin) {
+    char table[1024];
+    size_t table_len;
+    check(gregor_partitions_list(admin, "animals", TIMEOUT_MS, table, sizeof table, &table_len),
+          "list partitions");
+    printf("partitions of animals:\n%s", table);
+    long long records = 0;
+    int rows = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(table, "\n", &save); line; line = strtok_r(NULL, "\n", &save), rows++) {
+        int partition, leader;
+        long long low, high;
+        if (sscanf(line, "%d %d %lld %lld", &partition, &leader, &low, &high) != 4 || partition != rows)
+            fail("bad partition line: %s", line);
+        records += high - low;
+    }
+    if (rows != 3 || records != 6) fail("animals has %d partitions and %lld records", rows, records);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) fail("usage: seed_demo BOOTSTRAP");
     const char *bootstrap = argv[1];
@@ -192,6 +212,7 @@ int main(int argc, char **argv) {
     if (!strstr(list, "animals\t3\n") || !strstr(list, "plants\t2\n")) fail("topics missing from the list");
 
     produce_all(bootstrap);
+    check_partitions(admin);
     consume_all(bootstrap, "dyalog");
     check_lag(admin, "dyalog");
     consume_all(bootstrap, "dyalog-again");

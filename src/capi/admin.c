@@ -1,7 +1,7 @@
 /*
  * admin.c: admin handles and the admin calls the Dyalog-shaped API lacks: create and delete
- * topics, list topics with their partition counts, and describe a consumer group with its lag
- * (committed offsets against high watermarks). Results are tab-separated text lines, the one
+ * topics, list topics with their partition counts and a topic's partitions, and describe a consumer group
+ * with its lag (committed offsets against high watermarks). Results are tab-separated text lines, the one
  * shape every FFI can take apart.
  */
 #include <stdarg.h>
@@ -67,10 +67,10 @@ static void text_add(text_out *t, const char *format, ...) {
     t->len += (size_t)n;
 }
 
-/* Hands the text to the caller's buffer and frees it. */
-static int32_t text_finish(text_out *t, char *out, size_t out_size, size_t *out_len) {
-    int32_t rc = t->failed ? GREGOR_ERR_NO_MEMORY
-                           : gr_capi_copy_out(out, out_size, out_len, t->text ? t->text : "", t->len);
+/* Hands the text to the caller's buffer unless the request failed (rc), and frees it. */
+static int32_t text_finish(int32_t rc, text_out *t, char *out, size_t out_size, size_t *out_len) {
+    if (!rc && t->failed) rc = GREGOR_ERR_NO_MEMORY;
+    if (!rc) rc = gr_capi_copy_out(out, out_size, out_len, t->text ? t->text : "", t->len);
     free(t->text);
     return rc;
 }
@@ -202,7 +202,67 @@ int32_t gregor_topics_list(int64_t admin, int32_t timeout_ms, char *out, size_t 
             t.failed = true;
         }
         free(topics);
-        rc = text_finish(&t, out, out_size, out_len);
+        rc = text_finish(rc, &t, out, out_size, out_len);
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    gr_capi_release(admin);
+    return rc;
+}
+
+/* The topic in all-topics metadata (asking for the one topic could create it on a broker that
+ * auto-creates topics); NULL when the broker does not know it. */
+static const rd_kafka_metadata_topic_t *find_topic(const struct rd_kafka_metadata *md, const char *topic) {
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, topic)) return &md->topics[i];
+    return NULL;
+}
+
+static int by_partition_id(const void *x, const void *y) {
+    const rd_kafka_metadata_partition_t *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* One line per partition of t, sorted: id, leader, low and high watermark. */
+static int32_t partition_lines(rd_kafka_t *rk, const rd_kafka_metadata_topic_t *t, int32_t timeout_ms,
+                               text_out *out) {
+    rd_kafka_metadata_partition_t *parts = calloc((size_t)t->partition_cnt + 1, sizeof *parts);
+    if (!parts) return GREGOR_ERR_NO_MEMORY;
+    memcpy(parts, t->partitions, (size_t)t->partition_cnt * sizeof *parts);
+    qsort(parts, (size_t)t->partition_cnt, sizeof *parts, by_partition_id);
+    int32_t rc = GREGOR_OK;
+    for (int i = 0; !rc && i < t->partition_cnt; i++) {
+        int64_t low = 0, high = 0;
+        rc = rd_kafka_query_watermark_offsets(rk, t->topic, parts[i].id, &low, &high, timeout_ms);
+        if (!rc)
+            text_add(out, "%d\t%d\t%lld\t%lld\n", parts[i].id, parts[i].leader, (long long)low,
+                     (long long)high);
+    }
+    free(parts);
+    if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT) rc = GREGOR_ERR_TIMED_OUT;
+    return rc;
+}
+
+int32_t gregor_partitions_list(int64_t admin, const char *topic, int32_t timeout_ms, char *out,
+                               size_t out_size, size_t *out_len) {
+    if (out_len) *out_len = 0;
+    gr_capi_admin *a = gr_capi_acquire(admin, GR_CAPI_KIND_ADMIN);
+    if (!a) return GREGOR_ERR_BAD_HANDLE;
+    int32_t rc = GREGOR_ERR_BAD_ARGUMENT;
+    const struct rd_kafka_metadata *md = NULL;
+    if (topic && *topic && timeout_ms >= 0) {
+        rc = rd_kafka_metadata(a->rk, 1, NULL, &md, timeout_ms);
+        if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT) rc = GREGOR_ERR_TIMED_OUT;
+    }
+    if (!rc) {
+        const rd_kafka_metadata_topic_t *t = find_topic(md, topic);
+        text_out lines = {0};
+        if (!t)
+            rc = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        else if (t->err)
+            rc = t->err;
+        else
+            rc = partition_lines(a->rk, t, timeout_ms, &lines);
+        rc = text_finish(rc, &lines, out, out_size, out_len);
     }
     if (md) rd_kafka_metadata_destroy(md);
     gr_capi_release(admin);
@@ -290,10 +350,7 @@ int32_t gregor_group_describe(int64_t admin, const char *group, int32_t timeout_
         text_out t = {0};
         rc = describe(a->rk, group, timeout_ms, &t);
         if (!rc) rc = lag_lines(a->rk, group, timeout_ms, &t);
-        if (!rc)
-            rc = text_finish(&t, out, out_size, out_len);
-        else
-            free(t.text);
+        rc = text_finish(rc, &t, out, out_size, out_len);
     }
     gr_capi_release(admin);
     return rc;

@@ -163,6 +163,12 @@ GREGOR_API int32_t gregor_topic_delete(int64_t admin, const char *topic, int32_t
 GREGOR_API int32_t gregor_topics_list(int64_t admin, int32_t timeout_ms, char *out, size_t out_size,
                                       size_t *out_len);
 
+/* The partitions of one topic, one line each, sorted by partition:
+ *   "partition<TAB>leader_broker_id<TAB>low_watermark<TAB>high_watermark\n".
+ * Kafka's UNKNOWN_TOPIC_OR_PARTITION (3) when the broker does not know the topic. */
+GREGOR_API int32_t gregor_partitions_list(int64_t admin, const char *topic, int32_t timeout_ms, char *out,
+                                          size_t out_size, size_t *out_len);
+
 /* A consumer group and its lag. First line "group<TAB>state<TAB>member_count\n", then one line per
  * partition with a committed offset, sorted:
  *   "topic<TAB>partition<TAB>committed<TAB>high_watermark<TAB>lag\n".

@@ -3,9 +3,11 @@
  * pointers, tiny buffers, unknown config keys, malformed header blocks and partition lists)
  * answers with error codes and text, never a crash. ctest runs it without a broker (and
  * `make asan` under ASan); with a bootstrap argument it also checks, against that broker, that
- * a message too big for the buffers is reported with its sizes and kept for the next call.
+ * a message too big for the buffers is reported with its sizes and kept for the next call, that
+ * commits are read back, and that admin calls report Kafka's errors and the sizes they need.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,11 @@ static void test_handles(void) {
         CHECK_EQ_INT(gregor_subscribe(forged[i], "t"), GREGOR_ERR_BAD_HANDLE);
         CHECK_EQ_INT(gregor_commit(forged[i], 0), GREGOR_ERR_BAD_HANDLE);
         CHECK_EQ_INT(gregor_topics_list(forged[i], 0, NULL, 0, NULL), GREGOR_ERR_BAD_HANDLE);
+        CHECK_EQ_INT(gregor_partitions_list(forged[i], "t", 0, NULL, 0, NULL), GREGOR_ERR_BAD_HANDLE);
+        CHECK_EQ_INT(gregor_committed(forged[i], "t", 0, 0, &(int64_t){0}), GREGOR_ERR_BAD_HANDLE);
+        CHECK_EQ_INT(gregor_consume(forged[i], 0, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, NULL,
+                                    NULL, NULL, 0, NULL),
+                     GREGOR_ERR_BAD_HANDLE);
     }
     int64_t config = config_for(NOWHERE), stale = config;
     CHECK(config > 0);
@@ -176,9 +183,13 @@ static void test_admin_arguments(void) {
     CHECK(strlen(errstr) > 0);
     CHECK_EQ_INT(gregor_topic_delete(admin, "", 100, errstr, sizeof errstr), GREGOR_ERR_BAD_ARGUMENT);
     CHECK_EQ_INT(gregor_group_describe(admin, NULL, 100, out, sizeof out, &out_len), GREGOR_ERR_BAD_ARGUMENT);
+    CHECK_EQ_INT(gregor_partitions_list(admin, NULL, 100, out, sizeof out, &out_len),
+                 GREGOR_ERR_BAD_ARGUMENT);
+    CHECK_EQ_INT(gregor_partitions_list(admin, "t", -1, out, sizeof out, &out_len), GREGOR_ERR_BAD_ARGUMENT);
     /* No broker answers: an error, not a hang or a crash. */
     CHECK(gregor_topic_create(admin, "t", 1, -1, 300, errstr, sizeof errstr) != GREGOR_OK);
     CHECK(gregor_topics_list(admin, 300, out, sizeof out, &out_len) != GREGOR_OK);
+    CHECK(gregor_partitions_list(admin, "t", 300, out, sizeof out, &out_len) != GREGOR_OK);
     CHECK_EQ_INT(gregor_close(admin), GREGOR_OK);
     CHECK_EQ_INT(gregor_close(config), GREGOR_OK);
 }
@@ -271,7 +282,48 @@ static void test_small_buffers(const char *bootstrap) {
     CHECK_EQ_INT(gregor_consume(consumer, 200, topic, sizeof topic, &topic_len, NULL, NULL, key, 8, &key_len,
                                 got, sizeof got, &payload_len, NULL, headers, sizeof headers, &headers_len),
                  GREGOR_ERR_TIMED_OUT);
+    /* Commits: all consumed (not waiting), then one partition's offset (waiting), read back. */
+    int64_t committed = -1;
+    CHECK_EQ_INT(gregor_commit(consumer, 1), GREGOR_OK);
+    CHECK_EQ_INT(gregor_commit_offset(consumer, "small-buffers", 0, offset, 0), GREGOR_OK);
+    CHECK_EQ_INT(gregor_committed(consumer, "small-buffers", 0, 10000, &committed), GREGOR_OK);
+    CHECK_EQ_INT(committed, offset);
+    CHECK_EQ_INT(gregor_commit_offset(consumer, "small-buffers", 0, offset + 1, 0), GREGOR_OK);
+    CHECK_EQ_INT(gregor_committed(consumer, "small-buffers", 0, 10000, &committed), GREGOR_OK);
+    CHECK_EQ_INT(committed, offset + 1);
     CHECK_EQ_INT(gregor_close(consumer), GREGOR_OK);
+    CHECK_EQ_INT(gregor_close(config), GREGOR_OK);
+}
+
+/* Against a broker: admin calls on a topic of their own, their errors and needed sizes. */
+static void test_admin_with_broker(const char *bootstrap) {
+    int64_t config = config_for(bootstrap), admin;
+    char errstr[256], out[256];
+    size_t out_len = 0;
+    CHECK_EQ_INT(gregor_admin_new(config, &admin, errstr, sizeof errstr), GREGOR_OK);
+    CHECK_EQ_INT(gregor_topic_create(admin, "capi-admin", 2, -1, 10000, errstr, sizeof errstr), GREGOR_OK);
+    CHECK_EQ_INT(gregor_topic_create(admin, "capi-admin", 2, -1, 10000, errstr, sizeof errstr),
+                 36); /* Kafka's TOPIC_ALREADY_EXISTS, with its text */
+    CHECK(strlen(errstr) > 0);
+    CHECK_EQ_INT(gregor_partitions_list(admin, "capi-admin", 10000, out, 3, &out_len),
+                 GREGOR_ERR_BUFFER_TOO_SMALL);
+    size_t needed = out_len;
+    CHECK(needed > 3);
+    CHECK_EQ_INT(gregor_partitions_list(admin, "capi-admin", 10000, out, needed, &out_len), GREGOR_OK);
+    CHECK_EQ_INT(out_len, needed);
+    CHECK_EQ_INT(strlen(out) + 1, needed);
+    int id0, id1, leader;
+    long long low, high;
+    CHECK_EQ_INT(sscanf(out, "%d\t%d\t%lld\t%lld\n%d", &id0, &leader, &low, &high, &id1), 5);
+    CHECK_EQ_INT(id0, 0);
+    CHECK_EQ_INT(id1, 1);
+    CHECK_EQ_INT(high, 0);
+    CHECK_EQ_INT(gregor_partitions_list(admin, "capi-no-such-topic", 10000, out, sizeof out, &out_len), 3);
+    CHECK_EQ_INT(gregor_group_describe(admin, "capi-no-such-group", 10000, out, sizeof out, &out_len),
+                 GREGOR_ERR_NOT_FOUND);
+    CHECK_EQ_INT(gregor_topic_delete(admin, "capi-admin", 10000, errstr, sizeof errstr), GREGOR_OK);
+    CHECK_EQ_INT(gregor_topic_delete(admin, "capi-admin", 10000, errstr, sizeof errstr), 3);
+    CHECK_EQ_INT(gregor_close(admin), GREGOR_OK);
     CHECK_EQ_INT(gregor_close(config), GREGOR_OK);
 }
 
@@ -283,6 +335,7 @@ int main(int argc, char **argv) {
     test_admin_arguments();
     test_close_race();
     if (argc > 1) test_small_buffers(argv[1]);
+    if (argc > 1) test_admin_with_broker(argv[1]);
     if (test_failures) fprintf(stderr, "%d checks failed\n", test_failures);
     return test_failures != 0;
 }
