@@ -163,8 +163,6 @@ int gr_broker_main(int argc, char **argv) {
 
     for (int i = 0; i < b->cfg.listener_count; i++) {
         const gr_listener *l = &b->cfg.listeners[i];
-        if (strcmp(l->name, "PLAINTEXT") != 0)
-            GR_WARN("broker", "listener %s is served as PLAINTEXT (no TLS/SASL yet)", l->name);
         int port = gr_server_listen(b->server, l->host, l->port);
         if (port < 0) {
             fprintf(stderr, "gregor broker: cannot listen on %s:%d (listeners)\n", l->host, l->port);

@@ -34,6 +34,7 @@ typedef struct key_def {
 #define MINUTE_MS (60LL * 1000)
 #define DAY_MS (24 * HOUR_MS)
 #define LONG_MAX_TEXT "9223372036854775807"
+#define DEFAULT_PROTOCOL_MAP "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
 
 enum {
     T_BOOL = GR_CONFIG_TYPE_BOOLEAN,
@@ -96,6 +97,14 @@ static const key_def keys[] = {
     {"min.insync.replicas", K_INT, F(min_insync_replicas), 0, 1, INT32_MAX, 1, "1", T_INT},
     {"unclean.leader.election.enable", K_BOOL, F(unclean_leader_election_enable), 0, 0, 1, 1, "false",
      T_BOOL},
+    {"listener.security.protocol.map", K_STRING, F(listener_security_protocol_map),
+     S(listener_security_protocol_map), 0, 0, 1, DEFAULT_PROTOCOL_MAP, T_LIST},
+    {"security.inter.broker.protocol", K_STRING, F(security_inter_broker_protocol),
+     S(security_inter_broker_protocol), 0, 0, 1, "PLAINTEXT", T_STRING},
+    {"inter.broker.listener.name", K_STRING, F(inter_broker_listener_name), S(inter_broker_listener_name), 0,
+     0, 1, NULL, T_STRING},
+    {"authorizer.class.name", K_STRING, F(authorizer_class_name), S(authorizer_class_name), 0, 0, 1, "",
+     T_STRING},
     {"zookeeper.connect", K_STRING, F(zookeeper_connect), S(zookeeper_connect), 0, 0, 1, NULL, T_STRING},
     {"zookeeper.session.timeout.ms", K_INT, F(zookeeper_session_timeout_ms), 0, 1, INT32_MAX, 1, "18000",
      T_INT},
@@ -176,8 +185,6 @@ static const char *const ignored_keys[] = {
     "controller.quorum.voters",
     "controller.quorum.bootstrap.servers",
     "controller.listener.names",
-    "inter.broker.listener.name",
-    "listener.security.protocol.map",
     "num.io.threads",
     "socket.send.buffer.bytes",
     "socket.receive.buffer.bytes",
@@ -224,6 +231,9 @@ void gr_broker_config_defaults(gr_broker_config *c) {
     snprintf(c->log_message_timestamp_type, sizeof c->log_message_timestamp_type, "CreateTime");
     snprintf(c->compression_type, sizeof c->compression_type, "producer");
     snprintf(c->cleanup_policy, sizeof c->cleanup_policy, "delete");
+    snprintf(c->listener_security_protocol_map, sizeof c->listener_security_protocol_map, "%s",
+             DEFAULT_PROTOCOL_MAP);
+    snprintf(c->security_inter_broker_protocol, sizeof c->security_inter_broker_protocol, "PLAINTEXT");
     c->zookeeper_session_timeout_ms = 18000;
     c->min_insync_replicas = 1;
     c->replica_lag_time_max_ms = 30000;
@@ -405,6 +415,71 @@ static int bad_value(const char *name, const char *value) {
     return -1;
 }
 
+/* The security protocol listener `name` maps to in listener.security.protocol.map
+ * ("NAME:PROTOCOL,..."), copied into out; false when the map does not name it. */
+static bool listener_protocol(const gr_broker_config *c, const char *name, char *out, size_t n) {
+    const char *p = c->listener_security_protocol_map;
+    size_t len = strlen(name);
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *end = p + strcspn(p, ",");
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (colon && (size_t)(colon - p) == len && !strncasecmp(p, name, len)) {
+            const char *v = colon + 1;
+            while (*v == ' ') v++;
+            size_t vl = (size_t)(end - v);
+            while (vl && v[vl - 1] == ' ') vl--;
+            snprintf(out, n, "%.*s", (int)vl, v);
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+static int refuse(const char *key, const char *why, const char *what) {
+    fprintf(stderr,
+            "gregor: configuration key '%s': %s%s; this broker provides only PLAINTEXT "
+            "(no TLS, SASL or ACLs), so it will not start with less protection than asked\n",
+            key, why, what);
+    return -1;
+}
+
+/* Every listener must map to PLAINTEXT, and nothing may ask for authorization: a broker that
+ * cannot honour a protection it was asked for refuses to start instead of serving without it. */
+static int check_security(const gr_broker_config *c) {
+    char protocol[64], what[400];
+    for (int adv = 0; adv < 2; adv++) {
+        const gr_listener *ls = adv ? c->advertised : c->listeners;
+        int n = adv ? c->advertised_count : c->listener_count;
+        const char *key = adv ? "advertised.listeners" : "listeners";
+        for (int i = 0; i < n; i++) {
+            if (!listener_protocol(c, ls[i].name, protocol, sizeof protocol)) {
+                snprintf(what, sizeof what, "listener name %s", ls[i].name);
+                fprintf(stderr,
+                        "gregor: configuration key 'listener.security.protocol.map': no security protocol "
+                        "defined for %s (used in %s)\n",
+                        what, key);
+                return -1;
+            }
+            if (strcasecmp(protocol, "PLAINTEXT") != 0) {
+                snprintf(what, sizeof what, "%s://%s:%d asks for %s", ls[i].name, ls[i].host, ls[i].port,
+                         protocol);
+                return refuse(key, "listener ", what);
+            }
+        }
+    }
+    if (strcasecmp(c->security_inter_broker_protocol, "PLAINTEXT") != 0)
+        return refuse("security.inter.broker.protocol", "asks for ", c->security_inter_broker_protocol);
+    if (c->inter_broker_listener_name[0] &&
+        listener_protocol(c, c->inter_broker_listener_name, protocol, sizeof protocol) &&
+        strcasecmp(protocol, "PLAINTEXT") != 0)
+        return refuse("inter.broker.listener.name", "asks for ", protocol);
+    if (c->authorizer_class_name[0])
+        return refuse("authorizer.class.name", "asks for ACL authorization with ", c->authorizer_class_name);
+    return 0;
+}
+
 int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
     for (size_t i = 0; i < sizeof precedence / sizeof precedence[0]; i++) {
         const char *v = gr_properties_get(props, precedence[i]);
@@ -462,6 +537,7 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
                         "larger than group.max.session.timeout.ms\n");
         return -1;
     }
+    if (check_security(c) != 0) return -1;
     /* A single node cannot keep more than one copy: refuse rather than pretend. */
     if (!gr_broker_config_clustered(c) && c->default_replication_factor > 1) {
         fprintf(stderr,

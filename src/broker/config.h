@@ -86,6 +86,11 @@ typedef struct gr_broker_config {
     char log_message_timestamp_type[32];
     char compression_type[32];
     char cleanup_policy[32];
+    /* Security: only PLAINTEXT is provided; anything asking for more refuses start-up. */
+    char listener_security_protocol_map[1024];
+    char security_inter_broker_protocol[32];
+    char inter_broker_listener_name[32];
+    char authorizer_class_name[256];
     /* Cluster mode (docs/replication.md): on when zookeeper_connect is set. */
     char zookeeper_connect[1024]; /* host:port[,host:port...][/chroot] */
     int32_t zookeeper_session_timeout_ms;
