@@ -56,8 +56,8 @@
 #define GR_OFFSETS_LOAD_READ_BYTES (1024 * 1024)      /* read size when replaying __consumer_offsets */
 
 /* Replication, follower side (src/cluster/replica_fetcher.c). */
-#define GR_REPLICA_FETCH_FRAME_SLACK_BYTES (2 * 1024 * 1024) /* a response may exceed its max bytes by this  \
-                                                              */
+/* a response may exceed its max bytes by this */
+#define GR_REPLICA_FETCH_FRAME_SLACK_BYTES (2 * 1024 * 1024)
 #define GR_REPLICA_FETCH_DECODE_ARENA_FACTOR                                                                 \
     8 /* decoding a response takes at most this many bytes per frame byte */
 #define GR_REPLICA_FETCH_RETRY_MIN_MS 50 /* first retry after a leadership error, doubling to the backoff */

@@ -78,7 +78,8 @@ bool gr_cluster_broker_endpoint(gr_cluster *c, int32_t id, gr_leader_endpoint *o
 /* Tells fn whenever this broker starts or stops leading a partition of `topic` (the group
  * coordinator follows __consumer_offsets this way). fn runs on the cluster thread after the
  * replica has applied the change; register before gr_cluster_start returns its first view. */
-typedef void (*gr_leadership_fn)(void *ud, const char *topic, int32_t partition, bool leader, int32_t leader_epoch);
+typedef void (*gr_leadership_fn)(void *ud, const char *topic, int32_t partition, bool leader,
+                                 int32_t leader_epoch);
 void gr_cluster_watch_leadership(gr_cluster *c, const char *topic, gr_leadership_fn fn, void *ud);
 
 /* ---- changes, done through ZooKeeper as Kafka's admin and controller do them ----
