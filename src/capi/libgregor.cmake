@@ -38,3 +38,8 @@ add_executable(test_capi_bad_input ${CMAKE_SOURCE_DIR}/tests/unit/capi/test_bad_
 target_link_libraries(test_capi_bad_input PRIVATE gregor_client)
 add_test(NAME test_capi_bad_input COMMAND test_capi_bad_input WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 set_tests_properties(test_capi_bad_input PROPERTIES TIMEOUT 120)
+
+# The fuzz target of the library's decoders of caller input (header blocks, partition lists).
+if(GREGOR_FUZZ)
+  target_link_libraries(fuzz_capi_input PRIVATE gregor_client)
+endif()

@@ -58,7 +58,7 @@ int32_t gregor_produce(int64_t producer, const char *topic, int32_t partition, c
                           RD_KAFKA_V_VALUE((void *)payload, payload_len), RD_KAFKA_V_HEADERS(hdrs),
                           RD_KAFKA_V_OPAQUE((void *)(intptr_t)id), RD_KAFKA_V_END);
     if (err) {
-        rd_kafka_headers_destroy(hdrs); /* producev owns them only on success */
+        if (hdrs) rd_kafka_headers_destroy(hdrs); /* producev owns them only on success */
         rc = err;
         goto done;
     }

@@ -135,6 +135,16 @@ static void test_producer_arguments(void) {
     CHECK_EQ_INT(gregor_delivery_poll(producer, 0, NULL, NULL, NULL, NULL), GREGOR_ERR_TIMED_OUT);
     CHECK_EQ_INT(gregor_flush(producer, 10), GREGOR_ERR_TIMED_OUT);
     CHECK_EQ_INT(gregor_close(producer), GREGOR_OK); /* undelivered records are dropped */
+
+    /* A full queue is librdkafka's error, with headers or without (which once crashed). */
+    CHECK_EQ_INT(gregor_config_set(config, "queue.buffering.max.messages", "1", errstr, sizeof errstr),
+                 GREGOR_OK);
+    CHECK_EQ_INT(gregor_producer_new(config, &producer, errstr, sizeof errstr), GREGOR_OK);
+    CHECK_EQ_INT(gregor_produce(producer, "t", 0, "k", 1, "v", 1, NULL, 0, &id), GREGOR_OK);
+    CHECK_EQ_INT(gregor_produce(producer, "t", 0, "k", 1, "v", 1, NULL, 0, &id), -184); /* _QUEUE_FULL */
+    CHECK_EQ_INT(id, 0);
+    CHECK_EQ_INT(gregor_produce(producer, "t", 0, "k", 1, "v", 1, block, used, &id), -184);
+    CHECK_EQ_INT(gregor_close(producer), GREGOR_OK);
     CHECK_EQ_INT(gregor_close(config), GREGOR_OK);
 }
 
