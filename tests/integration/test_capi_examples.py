@@ -1,7 +1,7 @@
 """libgregor (docs/libgregor.md) end to end: the seed demo of each example (C, Python through
 ctypes, Go through cgo) against a Gregor broker, the bad-input program against a broker (also
-its ASan build when `make asan` made one), and `make install` with DESTDIR whose pkg-config
-file builds the C example.
+the ASan builds of it and of the C example when `make asan` made them), and `make install`
+with DESTDIR whose pkg-config file builds the C example.
 
 The seed demo: topics animals and plants, keyed records with a header, delivery reports, group
 dyalog reads everything and commits by hand, its lag table shows 0, group dyalog-again reads
@@ -65,12 +65,23 @@ def test_bad_input_with_broker(broker):
     run_checked([BUILD / "test_capi_bad_input", broker.bootstrap], "bad-input test")
 
 
+ASAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
+                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+
+
 @pytest.mark.skipif(not (ROOT / "build-asan" / "test_capi_bad_input").exists(),
                     reason="needs the ASan build (make asan)")
 def test_bad_input_with_broker_under_asan(broker):
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    run_checked([ROOT / "build-asan" / "test_capi_bad_input", broker.bootstrap], "bad-input test (ASan)", env=env)
+    run_checked([ROOT / "build-asan" / "test_capi_bad_input", broker.bootstrap], "bad-input test (ASan)",
+                env=ASAN_ENV)
+
+
+@pytest.mark.skipif(not (ROOT / "build-asan" / "libgregor_seed_demo").exists(),
+                    reason="needs the ASan build (make asan)")
+def test_c_seed_demo_under_asan(broker):
+    out = run_checked([ROOT / "build-asan" / "libgregor_seed_demo", broker.bootstrap], "C seed demo (ASan)",
+                      env=ASAN_ENV)
+    assert_seed_demo_output(out)
 
 
 def test_install_with_destdir_and_pkg_config(broker, tmp_path):
