@@ -1,6 +1,6 @@
 // The libgregor seed demo in Go, through cgo.
 //
-//	CGO_CFLAGS=-I<dir of gregor_client.h> CGO_LDFLAGS="-L<dir of libgregor.so> -lgregor" go build
+//	CGO_CFLAGS=-I<dir of gregor_client.h> CGO_LDFLAGS=-L<dir of libgregor.so> go build   (absolute dirs)
 //	./libgregor-seed-demo BOOTSTRAP
 //
 // (or CGO_CFLAGS/CGO_LDFLAGS from `pkg-config --cflags --libs gregor-client` after `make install`).
