@@ -228,6 +228,39 @@ static void test_close_race(void) {
     }
 }
 
+/* Threads producing (and polling reports) on one producer while the main thread closes it:
+ * every call works, finds the queue full, or gets GREGOR_ERR_BAD_HANDLE once it is closed. */
+static void *use_producer(void *arg) {
+    int64_t producer = *(int64_t *)arg;
+    long bad = 0;
+    for (int i = 0; i < RACE_CALLS; i++) {
+        int64_t id;
+        int32_t rc = gregor_produce(producer, "race", GREGOR_PARTITION_ANY, "k", 1, "v", 1, NULL, 0, &id);
+        if (rc != GREGOR_OK && rc != -184 /* _QUEUE_FULL */ && rc != GREGOR_ERR_BAD_HANDLE) bad++;
+        rc = gregor_delivery_poll(producer, 0, NULL, NULL, NULL, NULL);
+        if (rc != GREGOR_OK && rc != GREGOR_ERR_TIMED_OUT && rc != GREGOR_ERR_BAD_HANDLE) bad++;
+    }
+    return (void *)bad;
+}
+
+static void test_producer_close_race(void) {
+    int64_t config = config_for(NOWHERE), producer;
+    char errstr[256];
+    CHECK_EQ_INT(gregor_producer_new(config, &producer, errstr, sizeof errstr), GREGOR_OK);
+    pthread_t threads[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++) pthread_create(&threads[i], NULL, use_producer, &producer);
+    int64_t id;
+    for (int i = 0; i < RACE_CALLS / 4; i++)
+        gregor_produce(producer, "race", 0, NULL, 0, "v", 1, NULL, 0, &id);
+    CHECK_EQ_INT(gregor_close(producer), GREGOR_OK);
+    for (int i = 0; i < RACE_THREADS; i++) {
+        void *bad;
+        pthread_join(threads[i], &bad);
+        CHECK_EQ_INT((long)bad, 0);
+    }
+    CHECK_EQ_INT(gregor_close(config), GREGOR_OK);
+}
+
 /* Against a broker: a message too big for the buffers is reported with its sizes, kept, and
  * returned whole once the buffers are big enough. */
 static void test_small_buffers(const char *bootstrap) {
@@ -344,6 +377,7 @@ int main(int argc, char **argv) {
     test_consumer_arguments();
     test_admin_arguments();
     test_close_race();
+    test_producer_close_race();
     if (argc > 1) test_small_buffers(argv[1]);
     if (argc > 1) test_admin_with_broker(argv[1]);
     if (test_failures) fprintf(stderr, "%d checks failed\n", test_failures);
