@@ -50,12 +50,17 @@ typedef struct gr_leader_endpoint {
 typedef void (*gr_isr_change_fn)(void *ud, const char *topic, int32_t partition,
                                  const gr_partition_state *proposed);
 
+struct gr_partition; /* cluster/topics.h */
+
 typedef struct gr_partition_replica_config {
     int32_t broker_id;
     const char *topic;
     uint8_t topic_id[16];
     int32_t partition;
-    gr_partition_log *log;         /* owned by the topic registry; outlives the replica */
+    gr_partition_log *log; /* owned by the topic registry; outlives the replica */
+    /* The registry's partition (optional): its leader_epoch follows the state, so the handlers'
+       leader-epoch checks see the current epoch. Outlives the replica. */
+    struct gr_partition *registry_partition;
     gr_replica_fetchers *fetchers; /* shared by all replicas of the broker */
     int64_t replica_lag_time_max_ms;
     gr_isr_change_fn isr_change;
@@ -89,6 +94,10 @@ void gr_partition_replica_state(gr_partition_replica *r, gr_partition_state *out
 int16_t gr_partition_replica_follower_fetched(gr_partition_replica *r, int32_t follower_id,
                                               int64_t fetch_offset, int64_t now_ms);
 
+/* The leader appended to the log (any acks): with no follower in the ISR the high watermark
+ * moves to the new log end at once. */
+void gr_partition_replica_appended(gr_partition_replica *r);
+
 /* Before an append with acks=all: NOT_ENOUGH_REPLICAS when the ISR is smaller than
  * min_insync_replicas (the topic's min.insync.replicas). */
 int16_t gr_partition_replica_check_insync(gr_partition_replica *r, int32_t min_insync_replicas);
@@ -100,7 +109,8 @@ int16_t gr_partition_replica_check_insync(gr_partition_replica *r, int32_t min_i
 void gr_partition_replica_wait(gr_partition_replica *r, int64_t end_offset, int32_t min_insync_replicas,
                                int64_t deadline_ms, void (*done)(void *ud, int16_t error), void *ud);
 
-/* Periodic work (ISR shrink, timed-out waits); the cluster layer calls it every few hundred ms. */
+/* Periodic work (ISR shrink, timed-out waits, retried ISR proposals); the cluster layer calls it
+ * every few hundred ms. Every now_ms / deadline_ms here is on the monotonic clock (gr_mono_ms). */
 void gr_partition_replica_tick(gr_partition_replica *r, int64_t now_ms);
 
 #endif
