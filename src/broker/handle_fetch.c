@@ -7,6 +7,14 @@
  * response carries session id 0, so clients keep sending full requests.
  * When less than min_bytes is available the request waits (fetch_wait.c)
  * until data arrives or max_wait_ms passes.
+ *
+ * In cluster mode (the partition has a replica) only the leader serves: consumers read up to the
+ * high watermark (the store bounds plain reads by it), followers (a replica id >= 0) up to the
+ * log end, after their fetch offset was reported to the replica (which moves the high watermark
+ * and the ISR); a follower whose last fetched epoch ends earlier here gets DivergingEpoch
+ * instead of records (v12+). Others answer NOT_LEADER_OR_FOLLOWER with the leader's
+ * whereabouts (CurrentLeader v12+, NodeEndpoints v16+). Followers' fetches long-poll like
+ * consumers'.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +22,8 @@
 #include "base/clock.h"
 #include "broker/fetch_wait.h"
 #include "broker/handlers.h"
+#include "broker/leader_hint.h"
+#include "cluster/partition_replica.h"
 #include "proto/errors.h"
 #include "proto/gen/fetch.h"
 
@@ -31,6 +41,67 @@ static gr_topic *lookup(gr_request *req, const gr_fetch_request_fetch_topic *ft)
     return gr_topics_get(req->broker->topics, ft->topic);
 }
 
+/* The fetching broker's id for a follower's fetch, -1 for a consumer. */
+static int32_t fetch_replica_id(const gr_request *req) {
+    const gr_fetch_request *in = req->body;
+    if (req->api_version >= 15) return in->has_replica_state ? in->replica_state.replica_id : -1;
+    return in->replica_id;
+}
+
+/* Cluster mode: NOT_LEADER_OR_FOLLOWER unless this broker leads p (0 on a single node). */
+static int16_t leader_check(gr_request *req, gr_partition *p) {
+    gr_partition_replica *r = atomic_load_explicit(&p->replica, memory_order_acquire);
+    if (!r) return req->broker->cluster ? GR_ERR_NOT_LEADER_OR_FOLLOWER : GR_ERR_NONE;
+    return gr_partition_replica_is_leader(r) ? GR_ERR_NONE : GR_ERR_NOT_LEADER_OR_FOLLOWER;
+}
+
+/* A follower's fetch (v12+): true when its log's tail, ending in last_fetched_epoch, is not
+ * ours; *div gets the epoch and the offset to truncate to. */
+static bool diverges(gr_request *req, gr_partition *p, const gr_fetch_request_fetch_partition *fp,
+                     gr_fetch_response_epoch_end_offset *div) {
+    if (req->api_version < 12 || fp->last_fetched_epoch < 0 || fetch_replica_id(req) < 0) return false;
+    if (!atomic_load_explicit(&p->replica, memory_order_acquire)) return false;
+    int32_t epoch;
+    int64_t end;
+    gr_plog_epoch_end_offset(p->log, fp->last_fetched_epoch, &epoch, &end);
+    if (epoch >= fp->last_fetched_epoch && end >= fp->fetch_offset) return false;
+    div->epoch = epoch;
+    div->end_offset = end;
+    return true;
+}
+
+/* Reads for a consumer (up to the high watermark) or a follower (up to the log end). */
+static void partition_read(gr_request *req, gr_partition *p, int64_t offset, int32_t max_bytes, bool min_one,
+                           gr_read_result *rr) {
+    if (fetch_replica_id(req) >= 0 && atomic_load_explicit(&p->replica, memory_order_acquire))
+        gr_plog_read_replica(p->log, offset, max_bytes, min_one, rr);
+    else
+        gr_plog_read(p->log, offset, max_bytes, min_one, rr);
+}
+
+/* A follower's fetch tells the leader how far each of its partitions got; once per request. */
+static void report_follower_positions(gr_request *req) {
+    const gr_fetch_request *in = req->body;
+    int32_t follower = fetch_replica_id(req);
+    if (follower < 0 || !req->broker->cluster) return;
+    int64_t now = gr_mono_ms();
+    for (int32_t t = 0; t < in->topics.count; t++) {
+        gr_topic *topic = lookup(req, &in->topics.items[t]);
+        if (!topic) continue;
+        for (int32_t i = 0; i < in->topics.items[t].partitions.count; i++) {
+            const gr_fetch_request_fetch_partition *fp = &in->topics.items[t].partitions.items[i];
+            gr_partition *p = gr_topic_partition(topic, fp->partition);
+            gr_partition_replica *r = p ? atomic_load_explicit(&p->replica, memory_order_acquire) : NULL;
+            gr_fetch_response_epoch_end_offset div;
+            if (!r || gr_partition_check_leader_epoch(p, fp->current_leader_epoch) != GR_ERR_NONE ||
+                diverges(req, p, fp, &div))
+                continue;
+            gr_partition_replica_follower_fetched(r, follower, fp->fetch_offset, now);
+        }
+        gr_topic_release(topic);
+    }
+}
+
 /* Bytes a fetch could return now, stopping once min_bytes is reached. */
 static int64_t available_bytes(gr_request *req, int64_t enough) {
     const gr_fetch_request *in = req->body;
@@ -41,12 +112,14 @@ static int64_t available_bytes(gr_request *req, int64_t enough) {
         for (int32_t i = 0; i < in->topics.items[t].partitions.count && total < enough; i++) {
             const gr_fetch_request_fetch_partition *fp = &in->topics.items[t].partitions.items[i];
             gr_partition *p = gr_topic_partition(topic, fp->partition);
-            if (!p || gr_partition_check_leader_epoch(p, fp->current_leader_epoch) != GR_ERR_NONE) {
+            gr_fetch_response_epoch_end_offset div;
+            if (!p || gr_partition_check_leader_epoch(p, fp->current_leader_epoch) != GR_ERR_NONE ||
+                leader_check(req, p) != GR_ERR_NONE || diverges(req, p, fp, &div)) {
                 total = enough;
                 break;
             }
             gr_read_result rr;
-            gr_plog_read(p->log, fp->fetch_offset, fp->partition_max_bytes, true, &rr);
+            partition_read(req, p, fp->fetch_offset, fp->partition_max_bytes, true, &rr);
             if (rr.error != GR_ERR_NONE) total = enough;
             total += rr.length;
             gr_file_ref_release(rr.file);
@@ -54,6 +127,34 @@ static int64_t available_bytes(gr_request *req, int64_t enough) {
         gr_topic_release(topic);
     }
     return total;
+}
+
+/* CurrentLeader (v12+) of a partition this broker does not lead. */
+static void leader_hint(gr_request *req, gr_partition *p, gr_fetch_response_partition_data *pd,
+                        gr_hint_nodes *nodes) {
+    gr_partition_replica *r = atomic_load_explicit(&p->replica, memory_order_acquire);
+    if (!r || req->api_version < 12) return;
+    gr_leader_hint h;
+    gr_leader_hint_get(req->broker, r, &h);
+    if (h.leader_id < 0) return;
+    pd->has_current_leader = true;
+    pd->current_leader.leader_id = h.leader_id;
+    pd->current_leader.leader_epoch = h.leader_epoch;
+    gr_hint_nodes_add(req, nodes, &h);
+}
+
+static void set_node_endpoints(gr_request *req, gr_fetch_response *out, const gr_hint_nodes *nodes) {
+    if (nodes->count == 0) return;
+    out->node_endpoints.items =
+        gr_request_alloc(req, (size_t)nodes->count * sizeof out->node_endpoints.items[0]);
+    out->node_endpoints.count = nodes->count;
+    for (int i = 0; i < nodes->count; i++) {
+        gr_fetch_response_node_endpoint *e = &out->node_endpoints.items[i];
+        gr_fetch_response_node_endpoint_init(e);
+        e->node_id = nodes->ids[i];
+        e->host = nodes->hosts[i];
+        e->port = nodes->ports[i];
+    }
 }
 
 static void fetch_reply(gr_request *req) {
@@ -68,6 +169,8 @@ static void fetch_reply(gr_request *req) {
     /* Files to release once the response holds its own references. */
     int refs_cap = 0, refs_n = 0;
     for (int32_t t = 0; t < in->topics.count; t++) refs_cap += in->topics.items[t].partitions.count;
+    gr_hint_nodes nodes = {0};
+    if (req->broker->cluster) gr_hint_nodes_init(req, &nodes, refs_cap);
     /* Not in the arena: the arena goes with the request when the reply is queued. */
     gr_file_ref **refs = malloc((size_t)(refs_cap + 1) * sizeof *refs);
     if (!refs) {
@@ -103,12 +206,22 @@ static void fetch_reply(gr_request *req) {
                 continue;
             }
             pd->error_code = gr_partition_check_leader_epoch(p, fp->current_leader_epoch);
+            if (pd->error_code == GR_ERR_NONE) pd->error_code = leader_check(req, p);
+            if (pd->error_code == GR_ERR_NOT_LEADER_OR_FOLLOWER ||
+                pd->error_code == GR_ERR_FENCED_LEADER_EPOCH)
+                leader_hint(req, p, pd, &nodes);
             if (pd->error_code != GR_ERR_NONE) continue;
+            if (diverges(req, p, fp, &pd->diverging_epoch)) {
+                pd->has_diverging_epoch = true;
+                pd->high_watermark = gr_plog_high_watermark(p->log);
+                pd->log_start_offset = gr_plog_start_offset(p->log);
+                continue;
+            }
             int32_t limit = fp->partition_max_bytes;
             if (limit < 0) limit = 0;
             if ((int64_t)limit > budget) limit = (int32_t)budget;
             gr_read_result rr;
-            gr_plog_read(p->log, fp->fetch_offset, limit, first_data, &rr);
+            partition_read(req, p, fp->fetch_offset, limit, first_data, &rr);
             pd->error_code = rr.error;
             pd->high_watermark = rr.high_watermark;
             pd->last_stable_offset = rr.last_stable_offset;
@@ -131,6 +244,7 @@ static void fetch_reply(gr_request *req) {
         }
         gr_topic_release(topic);
     }
+    if (req->api_version >= 16) set_node_endpoints(req, out, &nodes);
     gr_request_reply(req, out); /* the encoded frame took its own file references */
     for (int i = 0; i < refs_n; i++) gr_file_ref_release(refs[i]);
     free(refs);
@@ -176,6 +290,7 @@ void gr_handle_fetch(gr_request *req) {
             return;
         }
     }
+    report_follower_positions(req);
     int64_t min_bytes = in->min_bytes > 0 ? in->min_bytes : 0;
     if (in->max_wait_ms <= 0 || min_bytes == 0 || available_bytes(req, min_bytes) >= min_bytes) {
         fetch_reply(req);

@@ -2,8 +2,15 @@
  * handle_list_offsets.c: ListOffsets: earliest (-2), latest (-1), max timestamp (-3),
  * earliest local (-4, the same as earliest without tiered storage), latest tiered
  * (-5: none, so -1) and the first offset at or after a timestamp.
+ *
+ * In cluster mode only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere, except for the
+ * debugging replica id -2, as Kafka has it), and nothing at or past the high watermark is
+ * shown: latest is the high watermark, timestamp lookups beyond it find nothing.
  */
+#include <stdatomic.h>
+
 #include "broker/handlers.h"
+#include "cluster/partition_replica.h"
 #include "proto/errors.h"
 #include "proto/gen/list_offsets.h"
 
@@ -12,6 +19,7 @@
 #define TS_MAX_TIMESTAMP (-3)
 #define TS_EARLIEST_LOCAL (-4)
 #define TS_LATEST_TIERED (-5)
+#define DEBUGGING_REPLICA_ID (-2)
 
 static void lookup(gr_request *req, gr_partition *p, int64_t ts,
                    gr_list_offsets_response_list_offsets_partition_response *r) {
@@ -39,6 +47,10 @@ static void lookup(gr_request *req, gr_partition *p, int64_t ts,
         if (gr_plog_offset_for_time(p->log, ts, &offset, &found_ts) != 0) offset = found_ts = -1;
         break;
     }
+    /* A replicated partition's records past the high watermark are not committed yet. */
+    if (atomic_load_explicit(&p->replica, memory_order_acquire) && ts != TS_LATEST && offset >= 0 &&
+        offset >= gr_plog_end_offset(p->log) && (ts >= 0 || ts == TS_MAX_TIMESTAMP))
+        offset = found_ts = -1;
     r->offset = offset;
     r->timestamp = found_ts;
     if (req->api_version == 0) { /* v0 answers with a list of offsets */
@@ -74,6 +86,10 @@ void gr_handle_list_offsets(gr_request *req) {
                 continue;
             }
             op->error_code = gr_partition_check_leader_epoch(p, rp->current_leader_epoch);
+            gr_partition_replica *replica = atomic_load_explicit(&p->replica, memory_order_acquire);
+            if (op->error_code == GR_ERR_NONE && replica && in->replica_id != DEBUGGING_REPLICA_ID &&
+                !gr_partition_replica_is_leader(replica))
+                op->error_code = GR_ERR_NOT_LEADER_OR_FOLLOWER;
             if (op->error_code != GR_ERR_NONE) continue;
             lookup(req, p, rp->timestamp, op);
         }

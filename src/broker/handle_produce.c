@@ -9,13 +9,22 @@
  * partitions are handed to the flusher, whose single fsync round serves every
  * request that arrived meanwhile, and the reply is sent from the loop once
  * the last of them is durable.
+ *
+ * In cluster mode (the partition has a replica) only the leader appends; others answer
+ * NOT_LEADER_OR_FOLLOWER with the leader's whereabouts (v10+). acks=all first checks
+ * min.insync.replicas against the ISR, then waits both for the local flush and for the high
+ * watermark to pass the batch (cluster/partition_replica.h).
  */
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/clock.h"
 #include "broker/handlers.h"
+#include "broker/leader_hint.h"
+#include "cluster/partition_replica.h"
+#include "cluster/topic_config.h"
 #include "proto/errors.h"
 #include "proto/gen/produce.h"
 #include "proto/record_batch.h"
@@ -61,13 +70,69 @@ static void produce_finish(void *ud) {
     free(pw);
 }
 
-/* Runs on the flusher thread. */
-static void flush_done(void *ud, int error) {
-    flush_ticket *t = ud;
+/* One of a partition's waits is over (flush and, in a cluster, replication may end on two
+ * threads at once: the error is stored atomically, the counter orders it before the reply). */
+static void ticket_done(flush_ticket *t, int16_t error) {
     produce_wait *pw = t->pw;
-    if (error != 0) t->pr->error_code = GR_ERR_KAFKA_STORAGE_ERROR;
+    if (error != GR_ERR_NONE) __atomic_store_n(&t->pr->error_code, error, __ATOMIC_RELAXED);
     free(t);
     if (atomic_fetch_sub(&pw->pending, 1) == 1) gr_loop_post(pw->loop, produce_finish, pw);
+}
+
+/* Runs on the flusher thread. */
+static void flush_done(void *ud, int error) {
+    ticket_done(ud, error != 0 ? GR_ERR_KAFKA_STORAGE_ERROR : GR_ERR_NONE);
+}
+
+/* acks=all in a cluster: the high watermark passed the batch, or the wait failed. Any thread. */
+static void replicated(void *ud, int16_t error) { ticket_done(ud, error); }
+
+/* A partition waiting for its followers (acks=all in a cluster). */
+typedef struct replica_wait {
+    gr_partition_replica *replica;
+    int64_t end_offset;
+    int32_t min_insync;
+    gr_produce_response_partition_produce_response *pr;
+} replica_wait;
+
+/* The topic's min.insync.replicas (its own setting, else the broker's). */
+static int32_t min_insync_replicas(gr_broker *b, gr_topic *topic) {
+    gr_properties props;
+    gr_properties_init(&props);
+    gr_topics_copy_configs(b->topics, topic, &props);
+    char v[32];
+    gr_topic_config_effective(&b->cfg, &props, "min.insync.replicas", v, sizeof v);
+    gr_properties_free(&props);
+    long n = strtol(v, NULL, 10);
+    return n > 0 && n <= INT32_MAX ? (int32_t)n : b->cfg.min_insync_replicas;
+}
+
+/* Not the leader: the error, and where the leader is (v10+). */
+static void not_leader(gr_request *req, gr_partition_replica *r,
+                       gr_produce_response_partition_produce_response *pr, gr_hint_nodes *nodes) {
+    pr->error_code = GR_ERR_NOT_LEADER_OR_FOLLOWER;
+    if (req->api_version < 10) return;
+    gr_leader_hint h;
+    gr_leader_hint_get(req->broker, r, &h);
+    if (h.leader_id < 0) return;
+    pr->has_current_leader = true;
+    pr->current_leader.leader_id = h.leader_id;
+    pr->current_leader.leader_epoch = h.leader_epoch;
+    gr_hint_nodes_add(req, nodes, &h);
+}
+
+static void set_node_endpoints(gr_request *req, gr_produce_response *out, const gr_hint_nodes *nodes) {
+    if (nodes->count == 0) return;
+    out->node_endpoints.items =
+        gr_request_alloc(req, (size_t)nodes->count * sizeof out->node_endpoints.items[0]);
+    out->node_endpoints.count = nodes->count;
+    for (int i = 0; i < nodes->count; i++) {
+        gr_produce_response_node_endpoint *e = &out->node_endpoints.items[i];
+        gr_produce_response_node_endpoint_init(e);
+        e->node_id = nodes->ids[i];
+        e->host = nodes->hosts[i];
+        e->port = nodes->ports[i];
+    }
 }
 
 void gr_handle_produce(gr_request *req) {
@@ -88,7 +153,13 @@ void gr_handle_produce(gr_request *req) {
     gr_produce_response_partition_produce_response **flush_resp =
         gr_request_alloc(req, (size_t)(total_partitions + 1) * sizeof *flush_resp);
     gr_topic **held = gr_request_alloc(req, (size_t)(in->topic_data.count + 1) * sizeof *held);
-    int nflush = 0, nheld = 0;
+    int nflush = 0, nheld = 0, nrepl = 0;
+    replica_wait *repl = NULL; /* cluster mode, acks=all */
+    gr_hint_nodes nodes = {0};
+    if (b->cluster) {
+        repl = gr_request_alloc(req, (size_t)(total_partitions + 1) * sizeof *repl);
+        gr_hint_nodes_init(req, &nodes, total_partitions);
+    }
 
     for (int32_t t = 0; t < in->topic_data.count; t++) {
         gr_produce_request_topic_produce_data *td = &in->topic_data.items[t];
@@ -109,6 +180,7 @@ void gr_handle_produce(gr_request *req) {
         else if (topic->internal)
             topic_err = GR_ERR_INVALID_TOPIC_EXCEPTION; /* only the broker writes its internal topics */
         if (topic) held[nheld++] = topic;
+        int32_t min_insync = -1; /* looked up once per topic, when needed */
 
         for (int32_t i = 0; i < td->partition_data.count; i++) {
             gr_produce_request_partition_produce_data *pd = &td->partition_data.items[i];
@@ -140,9 +212,30 @@ void gr_handle_produce(gr_request *req) {
                 any_error = true;
                 continue;
             }
+            gr_partition_replica *replica = atomic_load_explicit(&p->replica, memory_order_acquire);
+            if (b->cluster && !replica) { /* no state applied here yet */
+                pr->error_code = GR_ERR_NOT_LEADER_OR_FOLLOWER;
+                any_error = true;
+                continue;
+            }
+            if (replica && !gr_partition_replica_is_leader(replica)) {
+                not_leader(req, replica, pr, &nodes);
+                any_error = true;
+                continue;
+            }
+            if (replica && in->acks == -1) {
+                if (min_insync < 0) min_insync = min_insync_replicas(b, topic);
+                pr->error_code = gr_partition_replica_check_insync(replica, min_insync);
+                if (pr->error_code == GR_ERR_NOT_LEADER_OR_FOLLOWER) not_leader(req, replica, pr, &nodes);
+                if (pr->error_code != GR_ERR_NONE) {
+                    any_error = true;
+                    continue;
+                }
+            }
             gr_append_result ar;
             /* The records point into this request's own frame, which we may rewrite in place. */
-            gr_plog_append(p->log, (uint8_t *)pd->records.ptr, batch_bytes, p->leader_epoch, &ar);
+            int32_t epoch = __atomic_load_n(&p->leader_epoch, __ATOMIC_ACQUIRE);
+            gr_plog_append(p->log, (uint8_t *)pd->records.ptr, batch_bytes, epoch, &ar);
             pr->error_code = ar.error;
             pr->base_offset = ar.error == GR_ERR_NONE ? ar.base_offset : -1;
             pr->log_append_time_ms = ar.log_append_time_ms;
@@ -154,11 +247,17 @@ void gr_handle_produce(gr_request *req) {
                 continue;
             }
             if (!ar.duplicate) any_appended = true;
+            if (replica) {
+                gr_partition_replica_appended(replica);
+                if (in->acks == -1)
+                    repl[nrepl++] = (replica_wait){replica, ar.last_offset + 1, min_insync, pr};
+            }
             to_flush[nflush] = p->log;
             flush_resp[nflush++] = pr;
         }
     }
     if (any_appended) gr_broker_data_arrived(b);
+    if (b->cluster) set_node_endpoints(req, out, &nodes);
 
     if (in->acks == 0) {
         for (int i = 0; i < nheld; i++) gr_topic_release(held[i]);
@@ -184,16 +283,24 @@ void gr_handle_produce(gr_request *req) {
     pw->loop = gr_conn_loop(req->conn);
     pw->held = held;
     pw->nheld = nheld;
-    atomic_init(&pw->pending, nflush);
-    for (int i = 0; i < nflush; i++) {
+    atomic_init(&pw->pending, nflush + nrepl);
+    int64_t deadline_ms = gr_mono_ms() + (in->timeout_ms > 0 ? in->timeout_ms : 0);
+    for (int i = 0; i < nflush + nrepl; i++) {
+        gr_produce_response_partition_produce_response *pr = i < nflush ? flush_resp[i] : repl[i - nflush].pr;
         flush_ticket *ticket = malloc(sizeof *ticket);
         if (!ticket) {
-            flush_resp[i]->error_code = GR_ERR_KAFKA_STORAGE_ERROR;
+            __atomic_store_n(&pr->error_code, GR_ERR_KAFKA_STORAGE_ERROR, __ATOMIC_RELAXED);
             if (atomic_fetch_sub(&pw->pending, 1) == 1) gr_loop_post(pw->loop, produce_finish, pw);
             continue;
         }
         ticket->pw = pw;
-        ticket->pr = flush_resp[i];
-        gr_flusher_request(b->flusher, to_flush[i], flush_done, ticket);
+        ticket->pr = pr;
+        if (i < nflush) {
+            gr_flusher_request(b->flusher, to_flush[i], flush_done, ticket);
+        } else {
+            const replica_wait *rw = &repl[i - nflush];
+            gr_partition_replica_wait(rw->replica, rw->end_offset, rw->min_insync, deadline_ms, replicated,
+                                      ticket);
+        }
     }
 }

@@ -1,14 +1,20 @@
 /*
  * handle_records_admin.c: DeleteRecords (advance a partition's log start offset)
  * and OffsetForLeaderEpoch (every partition here has had one leader epoch, 0,
- * so the end offset of epoch 0 is the log end offset).
+ * so the end offset of epoch 0 is the log end offset). In cluster mode OffsetForLeaderEpoch
+ * answers from the partition's leader epoch cache, on the leader only (but for the debugging
+ * replica id -2, the default of versions before 3).
  */
+#include <stdatomic.h>
+
 #include "broker/handlers.h"
+#include "cluster/partition_replica.h"
 #include "proto/errors.h"
 #include "proto/gen/delete_records.h"
 #include "proto/gen/offset_for_leader_epoch.h"
 
 #define DELETE_TO_HIGH_WATERMARK (-1)
+#define DEBUGGING_REPLICA_ID (-2)
 
 void gr_handle_delete_records(gr_request *req) {
     const gr_delete_records_request *in = req->body;
@@ -79,6 +85,14 @@ void gr_handle_offset_for_leader_epoch(gr_request *req) {
             }
             op->error_code = gr_partition_check_leader_epoch(p, rp->current_leader_epoch);
             if (op->error_code != GR_ERR_NONE) continue;
+            gr_partition_replica *replica = atomic_load_explicit(&p->replica, memory_order_acquire);
+            if (replica) {
+                if (in->replica_id != DEBUGGING_REPLICA_ID && !gr_partition_replica_is_leader(replica))
+                    op->error_code = GR_ERR_NOT_LEADER_OR_FOLLOWER;
+                else
+                    gr_plog_epoch_end_offset(p->log, rp->leader_epoch, &op->leader_epoch, &op->end_offset);
+                continue;
+            }
             if (rp->leader_epoch > p->leader_epoch) { /* an epoch we never had */
                 op->leader_epoch = -1;
                 op->end_offset = -1;
