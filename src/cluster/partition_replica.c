@@ -273,8 +273,9 @@ void gr_partition_replica_apply(gr_partition_replica *r, const gr_partition_stat
                                 const gr_leader_endpoint *leader) {
     int64_t now_ms = gr_mono_ms();
     bool lead = s->leader >= 0 && s->leader == r->cfg.broker_id;
-    /* A new leader must not have a fetcher still writing into its log. */
-    if (lead || s->leader < 0) stop_following(r);
+    /* A new leader must not have a fetcher still writing into its log; a follower whose new
+     * leader cannot be reached yet must not keep fetching from the old one. */
+    if (lead || s->leader < 0 || (!leader && s->leader != r->following_leader)) stop_following(r);
 
     outbox o = {0};
     pthread_mutex_lock(&r->mu);

@@ -346,6 +346,13 @@ static void test_follow(void) {
     s = make_state(3, 5, 2, isr, 3);
     gr_partition_replica_apply(fx.r, &s, &ep);
     CHECK_EQ_INT(gr_replica_fetchers_leader_of(fetchers, "orders", 4), 3);
+    /* A new leader whose endpoint is not known yet: the old one is no longer followed. */
+    s = make_state(2, 5, 3, isr, 3);
+    gr_partition_replica_apply(fx.r, &s, NULL);
+    CHECK_EQ_INT(gr_replica_fetchers_leader_of(fetchers, "orders", 4), -1);
+    s = make_state(3, 5, 3, isr, 3);
+    gr_partition_replica_apply(fx.r, &s, &ep);
+    CHECK_EQ_INT(gr_replica_fetchers_leader_of(fetchers, "orders", 4), 3);
     s = make_state(-1, 5, 3, isr, 3);
     gr_partition_replica_apply(fx.r, &s, NULL);
     CHECK_EQ_INT(gr_replica_fetchers_leader_of(fetchers, "orders", 4), -1);
