@@ -169,8 +169,7 @@ static void fetch_reply(gr_request *req) {
     /* Files to release once the response holds its own references. */
     int refs_cap = 0, refs_n = 0;
     for (int32_t t = 0; t < in->topics.count; t++) refs_cap += in->topics.items[t].partitions.count;
-    gr_hint_nodes nodes = {0};
-    if (req->broker->cluster) gr_hint_nodes_init(req, &nodes, refs_cap);
+    gr_hint_nodes nodes = {.cap = refs_cap};
     /* Not in the arena: the arena goes with the request when the reply is queued. */
     gr_file_ref **refs = malloc((size_t)(refs_cap + 1) * sizeof *refs);
     if (!refs) {

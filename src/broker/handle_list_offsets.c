@@ -5,7 +5,7 @@
  *
  * In cluster mode only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere, except for the
  * debugging replica id -2, as Kafka has it), and nothing at or past the high watermark is
- * shown: latest is the high watermark, timestamp lookups beyond it find nothing.
+ * shown: the store answers latest with the high watermark and hides timestamp lookups past it.
  */
 #include <stdatomic.h>
 
@@ -47,10 +47,6 @@ static void lookup(gr_request *req, gr_partition *p, int64_t ts,
         if (gr_plog_offset_for_time(p->log, ts, &offset, &found_ts) != 0) offset = found_ts = -1;
         break;
     }
-    /* A replicated partition's records past the high watermark are not committed yet. */
-    if (atomic_load_explicit(&p->replica, memory_order_acquire) && ts != TS_LATEST && offset >= 0 &&
-        offset >= gr_plog_end_offset(p->log) && (ts >= 0 || ts == TS_MAX_TIMESTAMP))
-        offset = found_ts = -1;
     r->offset = offset;
     r->timestamp = found_ts;
     if (req->api_version == 0) { /* v0 answers with a list of offsets */

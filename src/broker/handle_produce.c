@@ -154,12 +154,8 @@ void gr_handle_produce(gr_request *req) {
         gr_request_alloc(req, (size_t)(total_partitions + 1) * sizeof *flush_resp);
     gr_topic **held = gr_request_alloc(req, (size_t)(in->topic_data.count + 1) * sizeof *held);
     int nflush = 0, nheld = 0, nrepl = 0;
-    replica_wait *repl = NULL; /* cluster mode, acks=all */
-    gr_hint_nodes nodes = {0};
-    if (b->cluster) {
-        repl = gr_request_alloc(req, (size_t)(total_partitions + 1) * sizeof *repl);
-        gr_hint_nodes_init(req, &nodes, total_partitions);
-    }
+    replica_wait *repl = NULL; /* cluster mode, acks=all: allocated when first needed */
+    gr_hint_nodes nodes = {.cap = total_partitions};
 
     for (int32_t t = 0; t < in->topic_data.count; t++) {
         gr_produce_request_topic_produce_data *td = &in->topic_data.items[t];
@@ -249,15 +245,17 @@ void gr_handle_produce(gr_request *req) {
             if (!ar.duplicate) any_appended = true;
             if (replica) {
                 gr_partition_replica_appended(replica);
-                if (in->acks == -1)
+                if (in->acks == -1) {
+                    if (!repl) repl = gr_request_alloc(req, (size_t)total_partitions * sizeof *repl);
                     repl[nrepl++] = (replica_wait){replica, ar.last_offset + 1, min_insync, pr};
+                }
             }
             to_flush[nflush] = p->log;
             flush_resp[nflush++] = pr;
         }
     }
     if (any_appended) gr_broker_data_arrived(b);
-    if (b->cluster) set_node_endpoints(req, out, &nodes);
+    set_node_endpoints(req, out, &nodes);
 
     if (in->acks == 0) {
         for (int i = 0; i < nheld; i++) gr_topic_release(held[i]);

@@ -10,16 +10,13 @@ void gr_leader_hint_get(gr_broker *b, gr_partition_replica *r, gr_leader_hint *o
                         gr_cluster_broker_endpoint(b->cluster, out->leader_id, &out->endpoint);
 }
 
-void gr_hint_nodes_init(gr_request *req, gr_hint_nodes *n, int cap) {
-    n->count = 0;
-    n->cap = cap;
-    n->ids = gr_request_alloc(req, (size_t)(cap + 1) * sizeof *n->ids);
-    n->hosts = gr_request_alloc(req, (size_t)(cap + 1) * sizeof *n->hosts);
-    n->ports = gr_request_alloc(req, (size_t)(cap + 1) * sizeof *n->ports);
-}
-
 void gr_hint_nodes_add(gr_request *req, gr_hint_nodes *n, const gr_leader_hint *h) {
     if (!h->has_endpoint || n->count >= n->cap) return;
+    if (!n->ids) {
+        n->ids = gr_request_alloc(req, (size_t)n->cap * sizeof *n->ids);
+        n->hosts = gr_request_alloc(req, (size_t)n->cap * sizeof *n->hosts);
+        n->ports = gr_request_alloc(req, (size_t)n->cap * sizeof *n->ports);
+    }
     for (int i = 0; i < n->count; i++)
         if (n->ids[i] == h->leader_id) return;
     n->ids[n->count] = h->leader_id;

@@ -21,7 +21,8 @@ typedef struct gr_leader_hint {
 
 void gr_leader_hint_get(gr_broker *b, gr_partition_replica *r, gr_leader_hint *out);
 
-/* The node endpoints of a response, each broker once. Arrays live in the request's arena. */
+/* The node endpoints of a response, each broker once, at most `cap` (arrays in the request's
+ * arena, allocated at the first add). Zero-initialise with the capacity set. */
 typedef struct gr_hint_nodes {
     int count, cap;
     int32_t *ids;
@@ -29,7 +30,6 @@ typedef struct gr_hint_nodes {
     int32_t *ports;
 } gr_hint_nodes;
 
-void gr_hint_nodes_init(gr_request *req, gr_hint_nodes *n, int cap);
 void gr_hint_nodes_add(gr_request *req, gr_hint_nodes *n, const gr_leader_hint *h);
 
 #endif
