@@ -1,10 +1,12 @@
 /*
  * handle_metadata.c: Metadata: brokers, cluster id, controller, and topics with
- * their partitions. This single broker leads every partition.
+ * their partitions. This single broker leads every partition; in cluster mode the answer
+ * comes from the cluster view instead (handle_metadata_cluster.c).
  */
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/cluster_metadata.h"
 #include "broker/handlers.h"
 #include "proto/errors.h"
 #include "proto/gen/metadata.h"
@@ -46,6 +48,10 @@ static void fill_topic(gr_request *req, gr_metadata_response_metadata_response_t
 }
 
 void gr_handle_metadata(gr_request *req) {
+    if (req->broker->cluster) {
+        gr_handle_metadata_cluster(req);
+        return;
+    }
     const gr_metadata_request *in = req->body;
     gr_metadata_response *out = gr_request_new_response(req);
     gr_broker *b = req->broker;

@@ -1,11 +1,13 @@
 /*
  * handle_topics_admin.c: CreateTopics, DeleteTopics and CreatePartitions.
  * One broker holds every replica, so a replication factor above 1, or an
- * assignment naming another broker, is refused with Kafka's errors.
+ * assignment naming another broker, is refused with Kafka's errors. In cluster mode the
+ * changes go through the cluster instead (handle_topics_admin_cluster.c).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/handle_topics_admin.h"
 #include "broker/handlers.h"
 #include "cluster/topic_config.h"
 #include "group/coordinator.h"
@@ -38,6 +40,61 @@ static bool add_config(const gr_config_entry *ce, void *ud) {
     e->is_sensitive = false;
     e->read_only = ce->read_only;
     return true;
+}
+
+void gr_create_topics_fill_configs(gr_request *req, gr_create_topics_response_creatable_topic_result *r,
+                                   const gr_properties *configs) {
+    const char *why;
+    r->configs.items = gr_request_alloc(req, TOPIC_CONFIG_KEYS_MAX * sizeof r->configs.items[0]);
+    r->configs.count = 0;
+    config_result_ctx ctx = {req, r};
+    gr_properties canon; /* the values as stored: Kafka's form of what was asked */
+    gr_properties_init(&canon);
+    for (size_t i = 0; i < configs->count; i++) {
+        char v[1024];
+        if (gr_topic_config_check(configs->items[i].key, configs->items[i].value, v, sizeof v, &why))
+            gr_properties_set(&canon, configs->items[i].key, v);
+    }
+    gr_topic_config_visit(&req->broker->cfg, &canon, add_config, &ctx);
+    gr_properties_free(&canon);
+}
+
+bool gr_create_topics_read_configs(gr_request *req, const gr_create_topics_request_creatable_topic *t,
+                                   gr_create_topics_response_creatable_topic_result *r, gr_properties *out) {
+    gr_properties_init(out);
+    for (int32_t i = 0; i < t->configs.count; i++) {
+        const gr_create_topics_request_creatable_topic_config *c = &t->configs.items[i];
+        char key[256], value[1024];
+        if (c->value.len < 0) {
+            r->error_code = GR_ERR_INVALID_CONFIG;
+            r->error_message = gr_request_strdup(req, "Null value not supported for topic configs");
+            gr_properties_free(out);
+            return false;
+        }
+        if (c->name.len >= (int32_t)sizeof key || c->value.len >= (int32_t)sizeof value) {
+            r->error_code = GR_ERR_INVALID_CONFIG;
+            gr_properties_free(out);
+            return false;
+        }
+        snprintf(key, sizeof key, "%.*s", c->name.len, c->name.ptr);
+        snprintf(value, sizeof value, "%.*s", c->value.len, c->value.ptr);
+        gr_properties_set(out, key, value);
+    }
+    return true;
+}
+
+bool gr_create_topics_duplicate(const gr_create_topics_request *in, int32_t i,
+                                gr_create_topics_response_creatable_topic_result *r, gr_request *req) {
+    const gr_create_topics_request_creatable_topic *t = &in->topics.items[i];
+    for (int32_t j = 0; j < in->topics.count; j++)
+        if (j != i && t->name.len == in->topics.items[j].name.len &&
+            !memcmp(t->name.ptr, in->topics.items[j].name.ptr, (size_t)t->name.len)) {
+            r->error_code = GR_ERR_INVALID_REQUEST;
+            r->error_message =
+                gr_request_strdup(req, "Create topics request from client contains a duplicate topic name.");
+            return true;
+        }
+    return false;
 }
 
 static bool assignment_valid(gr_request *req, const int32_t *ids, int32_t n) {
@@ -92,43 +149,14 @@ static void create_one(gr_request *req, const gr_create_topics_request_creatable
         return;
     }
     gr_properties configs;
-    gr_properties_init(&configs);
-    for (int32_t i = 0; i < t->configs.count; i++) {
-        const gr_create_topics_request_creatable_topic_config *c = &t->configs.items[i];
-        char key[256], value[1024];
-        if (c->value.len < 0) {
-            r->error_code = GR_ERR_INVALID_CONFIG;
-            r->error_message = gr_request_strdup(req, "Null value not supported for topic configs");
-            gr_properties_free(&configs);
-            return;
-        }
-        if (c->name.len >= (int32_t)sizeof key || c->value.len >= (int32_t)sizeof value) {
-            r->error_code = GR_ERR_INVALID_CONFIG;
-            gr_properties_free(&configs);
-            return;
-        }
-        snprintf(key, sizeof key, "%.*s", c->name.len, c->name.ptr);
-        snprintf(value, sizeof value, "%.*s", c->value.len, c->value.ptr);
-        gr_properties_set(&configs, key, value);
-    }
+    if (!gr_create_topics_read_configs(req, t, r, &configs)) return;
     const char *why = NULL;
     r->error_code = gr_topics_create(b->topics, t->name, partitions, &configs, validate_only, &why);
     if (why) r->error_message = gr_request_strdup(req, why);
     if (r->error_code == GR_ERR_NONE && req->api_version >= 5) {
         r->num_partitions = partitions;
         r->replication_factor = rf;
-        r->configs.items = gr_request_alloc(req, TOPIC_CONFIG_KEYS_MAX * sizeof r->configs.items[0]);
-        r->configs.count = 0;
-        config_result_ctx ctx = {req, r};
-        gr_properties canon; /* the values as stored: Kafka's form of what was asked */
-        gr_properties_init(&canon);
-        for (size_t i = 0; i < configs.count; i++) {
-            char v[1024];
-            if (gr_topic_config_check(configs.items[i].key, configs.items[i].value, v, sizeof v, &why))
-                gr_properties_set(&canon, configs.items[i].key, v);
-        }
-        gr_topic_config_visit(&b->cfg, &canon, add_config, &ctx);
-        gr_properties_free(&canon);
+        gr_create_topics_fill_configs(req, r, &configs);
         gr_topic *topic = validate_only ? NULL : gr_topics_get(b->topics, t->name);
         if (topic) {
             memcpy(r->topic_id.b, topic->id, 16);
@@ -139,6 +167,10 @@ static void create_one(gr_request *req, const gr_create_topics_request_creatable
 }
 
 void gr_handle_create_topics(gr_request *req) {
+    if (req->broker->cluster) {
+        gr_handle_create_topics_cluster(req);
+        return;
+    }
     const gr_create_topics_request *in = req->body;
     gr_create_topics_response *out = gr_request_new_response(req);
     out->topics.items = gr_request_alloc(req, (size_t)(in->topics.count + 1) * sizeof out->topics.items[0]);
@@ -148,23 +180,17 @@ void gr_handle_create_topics(gr_request *req) {
         gr_create_topics_response_creatable_topic_result *r = &out->topics.items[i];
         gr_create_topics_response_creatable_topic_result_init(r);
         r->name = t->name;
-        bool duplicate = false;
-        for (int32_t j = 0; j < in->topics.count; j++)
-            if (j != i && t->name.len == in->topics.items[j].name.len &&
-                !memcmp(t->name.ptr, in->topics.items[j].name.ptr, (size_t)t->name.len))
-                duplicate = true;
-        if (duplicate) {
-            r->error_code = GR_ERR_INVALID_REQUEST;
-            r->error_message =
-                gr_request_strdup(req, "Create topics request from client contains a duplicate topic name.");
-            continue;
-        }
+        if (gr_create_topics_duplicate(in, i, r, req)) continue;
         create_one(req, t, req->api_version >= 1 && in->validate_only, r);
     }
     gr_request_reply(req, out);
 }
 
 void gr_handle_delete_topics(gr_request *req) {
+    if (req->broker->cluster) {
+        gr_handle_delete_topics_cluster(req);
+        return;
+    }
     const gr_delete_topics_request *in = req->body;
     gr_delete_topics_response *out = gr_request_new_response(req);
     gr_broker *b = req->broker;
@@ -205,6 +231,10 @@ void gr_handle_delete_topics(gr_request *req) {
 }
 
 void gr_handle_create_partitions(gr_request *req) {
+    if (req->broker->cluster) {
+        gr_handle_create_partitions_cluster(req);
+        return;
+    }
     const gr_create_partitions_request *in = req->body;
     gr_create_partitions_response *out = gr_request_new_response(req);
     out->results.items = gr_request_alloc(req, (size_t)(in->topics.count + 1) * sizeof out->results.items[0]);
