@@ -171,6 +171,7 @@ int gr_broker_main(int argc, char **argv) {
         GR_INFO("broker", "listening on %s:%d", l->host[0] ? l->host : "*", port);
     }
     if (gr_broker_config_clustered(&b->cfg) && !(b->cluster = gr_cluster_start(b))) return 1;
+    gr_group_coordinator_follow(b);
     running_server = b->server;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

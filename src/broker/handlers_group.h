@@ -21,5 +21,8 @@ void gr_handle_consumer_group_describe(gr_request *req);
 /* Coordinator lifecycle, called by broker_main. */
 gr_group_coordinator *gr_group_coordinator_start(gr_broker *b);
 void gr_group_coordinator_stop(gr_group_coordinator *g);
+/* Cluster mode, once the cluster runs: the coordinator follows this broker's leaderships of
+   __consumer_offsets partitions. */
+void gr_group_coordinator_follow(gr_broker *b);
 
 #endif

@@ -114,7 +114,6 @@ void gr_gc_describe_groups(gr_group_coordinator *c, const gr_describe_groups_req
     int32_t n = in->groups.count > 0 ? in->groups.count : 0;
     out->groups.items = gr_arena_calloc(a, (size_t)(n ? n : 1), sizeof *out->groups.items);
     out->groups.count = out->groups.items ? n : 0;
-    int16_t ready = gr_gc_ready(c);
     pthread_mutex_lock(&c->mu);
     for (int32_t i = 0; i < out->groups.count; i++) {
         gr_describe_groups_response_described_group *d = &out->groups.items[i];
@@ -125,6 +124,7 @@ void gr_gc_describe_groups(gr_group_coordinator *c, const gr_describe_groups_req
         d->members.count = 0;
         d->authorized_operations =
             in->include_authorized_operations ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+        int16_t ready = gr_gc_group_ready(c, d->group_id);
         if (ready != GR_ERR_NONE) {
             d->error_code = ready;
             continue;
@@ -164,7 +164,6 @@ static int16_t delete_one(gr_group_coordinator *c, gr_group *g, gr_partition_log
 
 bool gr_gc_delete_groups(gr_group_coordinator *c, const gr_str *ids, int32_t count, int16_t *errors,
                          gr_flush_done_fn done, void *ud) {
-    int16_t ready = gr_gc_ready(c);
     gr_partition_log **logs = calloc((size_t)(count > 0 ? count : 1), sizeof *logs);
     if (!logs) {
         for (int32_t i = 0; i < count; i++) errors[i] = GR_ERR_UNKNOWN_SERVER_ERROR;
@@ -174,6 +173,7 @@ bool gr_gc_delete_groups(gr_group_coordinator *c, const gr_str *ids, int32_t cou
     pthread_mutex_lock(&c->mu);
     for (int32_t i = 0; i < count; i++) {
         gr_group *g;
+        int16_t ready = gr_gc_group_ready(c, ids[i]);
         if (ready != GR_ERR_NONE)
             errors[i] = ready;
         else if (ids[i].len <= 0)

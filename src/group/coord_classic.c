@@ -48,7 +48,7 @@ void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, 
     else if (!join_sizes_ok(in))
         err = GR_ERR_INVALID_REQUEST;
     else
-        err = gr_gc_ready(c);
+        err = gr_gc_group_ready(c, in->group_id);
     if (err == GR_ERR_NONE) err = gr_gc_ensure_offsets_topic(c);
     if (err != GR_ERR_NONE) {
         join_fail(w, err, in->member_id);
@@ -99,7 +99,7 @@ void gr_gc_join_group(gr_group_coordinator *c, const gr_join_group_request *in, 
 
 void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, int16_t version,
                       gr_cg_waiter *w) {
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, in->group_id);
     if (err == GR_ERR_NONE && in->group_id.len <= 0) err = GR_ERR_INVALID_GROUP_ID;
     for (int32_t i = 0; err == GR_ERR_NONE && i < in->assignments.count; i++)
         if (in->assignments.items[i].assignment.len > GR_GROUP_METADATA_MAX_BYTES)
@@ -136,7 +136,9 @@ void gr_gc_sync_group(gr_group_coordinator *c, const gr_sync_group_request *in, 
 int16_t gr_gc_heartbeat(gr_group_coordinator *c, gr_str group_id, gr_str member_id, gr_str instance_id,
                         int32_t generation) {
     if (group_id.len <= 0) return GR_ERR_INVALID_GROUP_ID;
-    if (gr_gc_ready(c) != GR_ERR_NONE) return GR_ERR_NONE; /* loading: answer blindly, as Kafka does */
+    int16_t ready = gr_gc_group_ready(c, group_id);
+    if (ready == GR_ERR_COORDINATOR_LOAD_IN_PROGRESS) return GR_ERR_NONE; /* answer blindly, as Kafka does */
+    if (ready != GR_ERR_NONE) return ready;
     pthread_mutex_lock(&c->mu);
     gr_group *g = gc_group_find(c, group_id);
     int16_t err = !g || g->type != GR_GROUP_CLASSIC
@@ -148,7 +150,7 @@ int16_t gr_gc_heartbeat(gr_group_coordinator *c, gr_str group_id, gr_str member_
 
 int16_t gr_gc_leave_group(gr_group_coordinator *c, gr_str group_id, const gr_gc_leaving *members,
                           int32_t count, int16_t *errors) {
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, group_id);
     if (err == GR_ERR_NONE && group_id.len <= 0) err = GR_ERR_INVALID_GROUP_ID;
     if (err != GR_ERR_NONE) return err;
     pthread_mutex_lock(&c->mu);

@@ -60,7 +60,7 @@ void gr_gc_consumer_heartbeat(gr_group_coordinator *c, const gr_consumer_group_h
         heartbeat_fail(a, out, GR_ERR_INVALID_REQUEST, "GroupId can't be empty.");
         return;
     }
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, in->group_id);
     if (err == GR_ERR_NONE) err = gr_gc_ensure_offsets_topic(c);
     if (err != GR_ERR_NONE) {
         heartbeat_fail(a, out, err, NULL);
@@ -101,13 +101,13 @@ void gr_gc_consumer_describe(gr_group_coordinator *c, const gr_consumer_group_de
     int32_t n = in->group_ids.count > 0 ? in->group_ids.count : 0;
     out->groups.items = gr_arena_calloc(a, (size_t)(n ? n : 1), sizeof *out->groups.items);
     out->groups.count = out->groups.items ? n : 0;
-    int16_t ready = gr_gc_ready(c);
     pthread_mutex_lock(&c->mu);
     for (int32_t i = 0; i < out->groups.count; i++) {
         gr_consumer_group_describe_response_described_group *d = &out->groups.items[i];
         gr_consumer_group_describe_response_described_group_init(d);
         d->group_id = in->group_ids.items[i];
         d->members.count = 0;
+        int16_t ready = gr_gc_group_ready(c, d->group_id);
         if (ready != GR_ERR_NONE) {
             d->error_code = ready;
             continue;

@@ -33,7 +33,7 @@ static int16_t validate_commit(gr_group *g, const gr_offset_commit_request *in, 
 
 bool gr_gc_commit_offsets(gr_group_coordinator *c, const gr_offset_commit_request *in, int16_t version,
                           gr_offset_commit_response *out, gr_flush_done_fn done, void *ud) {
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, in->group_id);
     if (err == GR_ERR_NONE && (in->group_id.len < 0 || in->group_id.len > GR_GROUP_ID_MAX_BYTES))
         err = GR_ERR_INVALID_GROUP_ID;
     if (err == GR_ERR_NONE) err = gr_gc_ensure_offsets_topic(c);
@@ -134,7 +134,7 @@ int16_t gr_gc_fetch_offsets(gr_group_coordinator *c, gr_str group_id, gr_str mem
                             gr_gc_fetched **out, int32_t *count) {
     *out = NULL;
     *count = 0;
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, group_id);
     if (err != GR_ERR_NONE) return err;
     pthread_mutex_lock(&c->mu);
     gr_group *g = gc_group_find(c, group_id);
@@ -216,7 +216,7 @@ static int16_t delete_offsets_scope(const gr_group *g, bool *all_eligible) {
 bool gr_gc_delete_offsets(gr_group_coordinator *c, const gr_offset_delete_request *in, gr_arena *a,
                           gr_offset_delete_response *out, gr_flush_done_fn done, void *ud) {
     out->topics.count = 0;
-    int16_t err = gr_gc_ready(c);
+    int16_t err = gr_gc_group_ready(c, in->group_id);
     if (err == GR_ERR_NONE && in->group_id.len < 0) err = GR_ERR_INVALID_GROUP_ID;
     if (err != GR_ERR_NONE) {
         out->error_code = err;

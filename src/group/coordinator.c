@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "cluster/partition_replica.h"
 #include "group/coordinator_internal.h"
 #include "group/placement.h"
 #include "proto/compression.h"
@@ -151,7 +152,7 @@ const char *gc_group_state_name(const gr_group *g) {
 
 /* ---- __consumer_offsets ------------------------------------------------------------------- */
 
-static void adopt_topic(gr_group_coordinator *c, gr_topic *t) {
+void gc_adopt_topic(gr_group_coordinator *c, gr_topic *t) {
     pthread_mutex_lock(&c->mu);
     c->offsets_topic = t;
     c->offsets_partitions = gr_topic_partition_count(t);
@@ -172,7 +173,7 @@ int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c) {
     }
     gr_str name = gr_str_c(GR_OFFSETS_TOPIC);
     gr_topic *t = gr_topics_get(c->svc.topics, name);
-    if (!t) {
+    if (!t && !c->svc.clustered) { /* in a cluster, the cluster creates it (FindCoordinator) */
         gr_properties configs;
         gr_properties_init(&configs);
         gr_properties_set(&configs, "cleanup.policy", "compact");
@@ -187,7 +188,7 @@ int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c) {
                      why ? why : "");
         t = gr_topics_get(c->svc.topics, name);
     }
-    if (t) adopt_topic(c, t);
+    if (t) gc_adopt_topic(c, t);
     pthread_mutex_unlock(&c->topic_mu);
     return t ? GR_ERR_NONE : GR_ERR_COORDINATOR_NOT_AVAILABLE;
 }
@@ -220,13 +221,20 @@ int16_t gc_append(gr_group_coordinator *c, int32_t partition, gr_offsets_batch *
     if (!c->offsets_topic) return GR_ERR_COORDINATOR_NOT_AVAILABLE;
     gr_partition *p = gr_topic_partition(c->offsets_topic, partition);
     if (!p) return GR_ERR_COORDINATOR_NOT_AVAILABLE;
+    int32_t epoch = p->leader_epoch;
+    if (c->svc.clustered) { /* only the leader writes; with its epoch */
+        gr_partition_replica *r = atomic_load(&p->replica);
+        if (!r || !gr_partition_replica_is_leader(r)) return GR_ERR_NOT_COORDINATOR;
+        epoch = gr_partition_replica_leader_epoch(r);
+    }
     gr_append_result res;
-    gr_plog_append(p->log, ob->out.data, size, p->leader_epoch, &res);
+    gr_plog_append(p->log, ob->out.data, size, epoch, &res);
     if (res.error != GR_ERR_NONE) {
         GR_WARN("group", "append to %s-%d failed: %s", GR_OFFSETS_TOPIC, partition, gr_error_name(res.error));
         return map_append_error(res.error);
     }
     *log = p->log;
+    if (c->svc.clustered && partition < c->own_cap) c->append_end[partition] = res.last_offset + 1;
     if (c->svc.data_arrived) c->svc.data_arrived(c->svc.data_arrived_ud);
     return GR_ERR_NONE;
 }
@@ -258,6 +266,10 @@ void gc_flush(gr_group_coordinator *c, gr_partition_log **logs, int count, gr_fl
         bool seen = false;
         for (int k = 0; k < distinct && !seen; k++) seen = logs[k] == logs[i];
         if (!seen && logs[i]) logs[distinct++] = logs[i];
+    }
+    if (done && c->svc.clustered) {
+        gc_cluster_wait(c, logs, distinct, done, ud);
+        return;
     }
     if (!done) {
         for (int i = 0; i < distinct; i++) gr_flusher_request(c->svc.flusher, logs[i], flush_ignore, NULL);
@@ -512,7 +524,7 @@ static void apply_batch(gr_group_coordinator *c, int32_t partition, const uint8_
     gr_arena_init(arena, LOAD_ARENA_BYTES);
 }
 
-static void load_partition(gr_group_coordinator *c, int32_t index, gr_partition_log *log) {
+void gc_load_partition(gr_group_coordinator *c, int32_t index, gr_partition_log *log) {
     int64_t offset = gr_plog_start_offset(log), end = gr_plog_end_offset(log);
     gr_arena arena;
     gr_arena_init(&arena, LOAD_ARENA_BYTES);
@@ -567,7 +579,7 @@ void gc_load(gr_group_coordinator *c) {
     if (t) {
         pthread_mutex_lock(&c->topic_mu);
         if (!c->offsets_topic)
-            adopt_topic(c, t);
+            gc_adopt_topic(c, t);
         else
             gr_topic_release(t);
         pthread_mutex_unlock(&c->topic_mu);
@@ -575,7 +587,7 @@ void gc_load(gr_group_coordinator *c) {
         int32_t n = c->offsets_partitions;
         for (int32_t i = 0; i < n && !atomic_load(&c->stopping); i++) {
             gr_partition *p = gr_topic_partition(c->offsets_topic, i);
-            if (p) load_partition(c, i, p->log);
+            if (p) gc_load_partition(c, i, p->log);
         }
         pthread_mutex_lock(&c->mu);
         uint32_t groups = c->group_count;
@@ -587,7 +599,11 @@ void gc_load(gr_group_coordinator *c) {
 }
 
 static void *loader_main(void *arg) {
-    gc_load(arg);
+    gr_group_coordinator *c = arg;
+    if (c->svc.clustered)
+        gc_cluster_loader(c);
+    else
+        gc_load(c);
     return NULL;
 }
 
@@ -630,15 +646,19 @@ gr_group_coordinator *gr_gc_new(const gr_gc_config *cfg, const gr_gc_services *s
                                   .session_timeout_ms = c->cfg.consumer_session_timeout_ms,
                                   .heartbeat_interval_ms = c->cfg.consumer_heartbeat_interval_ms,
                                   .max_size = cfg->group_max_size};
-    if (!grow(c)) {
+    if (!grow(c) || (c->svc.clustered && !gc_cluster_init(c))) {
+        free(c->buckets);
         free(c);
         return NULL;
     }
+    if (c->svc.clustered) atomic_store(&c->loaded, true); /* partitions load as leadership arrives */
     if (c->svc.timer_loop) post_to_timer_loop(c, start_timers);
     if (pthread_create(&c->loader, NULL, loader_main, c) == 0) {
         c->loader_started = true;
-    } else {
+    } else if (!c->svc.clustered) {
         gc_load(c); /* no thread: load here */
+    } else {
+        GR_ERROR("group", "cannot start the loader of %s", GR_OFFSETS_TOPIC);
     }
     return c;
 }
@@ -646,7 +666,9 @@ gr_group_coordinator *gr_gc_new(const gr_gc_config *cfg, const gr_gc_services *s
 void gr_gc_free(gr_group_coordinator *c) {
     if (!c) return;
     atomic_store(&c->stopping, true);
+    if (c->svc.clustered) gc_cluster_wake(c);
     if (c->loader_started) pthread_join(c->loader, NULL);
+    if (c->svc.clustered) gc_cluster_free(c);
     pthread_mutex_lock(&c->mu);
     for (uint32_t b = 0; b < c->bucket_count; b++) {
         gr_group *g = c->buckets[b];

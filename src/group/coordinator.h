@@ -19,6 +19,13 @@
  *
  * Start-up. __consumer_offsets is replayed by a loader thread; until it is
  * done, group requests get COORDINATOR_LOAD_IN_PROGRESS (clients retry).
+ *
+ * Cluster mode (svc.clustered). The coordinator serves only the groups of the
+ * __consumer_offsets partitions this broker leads: gr_gc_leadership tells it
+ * when leadership of one arrives or leaves; the loader thread then replays
+ * that partition (its groups answer COORDINATOR_LOAD_IN_PROGRESS meanwhile) or
+ * forgets its groups. Other groups get NOT_COORDINATOR. Offset commits are
+ * answered once the in-sync replicas have the records (coord_cluster.c).
  */
 #ifndef GREGOR_GROUP_COORDINATOR_H
 #define GREGOR_GROUP_COORDINATOR_H
@@ -62,6 +69,9 @@ typedef struct gr_gc_services {
     gr_loop *timer_loop;            /* loop 0: runs the coordinator's timers */
     void (*data_arrived)(void *ud); /* records were appended (wakes waiting fetches) */
     void *data_arrived_ud;
+    bool clustered;              /* cluster mode: follow the leaders of __consumer_offsets */
+    int32_t min_insync_replicas; /* cluster mode: what a commit waits for */
+    int64_t commit_timeout_ms;   /* cluster mode: offsets.commit.timeout.ms */
 } gr_gc_services;
 
 /* Starts the coordinator (and its loader thread). NULL on failure. */
@@ -71,6 +81,12 @@ void gr_gc_free(gr_group_coordinator *c);
 
 /* Whether group requests can be served now: NONE, or COORDINATOR_LOAD_IN_PROGRESS. */
 int16_t gr_gc_ready(gr_group_coordinator *c);
+/* Whether requests for this group can be served here: NONE, COORDINATOR_LOAD_IN_PROGRESS, or
+   (cluster mode) NOT_COORDINATOR when this broker does not lead the group's partition. */
+int16_t gr_gc_group_ready(gr_group_coordinator *c, gr_str group_id);
+/* Cluster mode, any thread: this broker now leads (or no longer leads) a partition of
+   __consumer_offsets. Loading or unloading its groups happens on the loader thread. */
+void gr_gc_leadership(gr_group_coordinator *c, int32_t partition, bool leader, int32_t leader_epoch);
 /* Makes sure __consumer_offsets exists (creating it on first use). NONE or COORDINATOR_NOT_AVAILABLE. */
 int16_t gr_gc_ensure_offsets_topic(gr_group_coordinator *c);
 

@@ -60,7 +60,19 @@ struct gr_group_coordinator {
     bool rearm_posted;
     uint64_t expiry_timer_id;
     atomic_int refs; /* functions posted to loop 0 keep the coordinator alive */
+
+    /* Cluster mode (coord_cluster.c): which partitions of __consumer_offsets are served here. */
+    pthread_mutex_t own_mu;
+    pthread_cond_t own_cond;
+    bool own_poked;
+    int32_t own_cap;         /* size of the arrays below */
+    int32_t *desired_epoch;  /* under own_mu: leader epoch to serve, -1 = not leading */
+    int32_t *owned_epoch;    /* loader thread: epoch loaded, -1 = none */
+    atomic_schar *own_state; /* GC_PART_* */
+    int64_t *append_end;     /* under mu: offset after the last append per partition */
 };
+
+enum { GC_PART_NONE, GC_PART_LOADING, GC_PART_OWNED };
 
 /* Registry. */
 gr_group *gc_group_find(gr_group_coordinator *c, gr_str id);
@@ -87,6 +99,20 @@ void gc_persist_consumer(gr_group_coordinator *c, gr_group *g, bool epoch_moved)
 
 /* Deadlines (the env hooks of both group kinds). */
 void gc_want_deadline(gr_group_coordinator *c, int64_t at_ms);
+
+/* Takes the topic as __consumer_offsets (topic_mu held). */
+void gc_adopt_topic(gr_group_coordinator *c, gr_topic *t);
+/* Replays one partition of __consumer_offsets (takes the lock itself). */
+void gc_load_partition(gr_group_coordinator *c, int32_t index, gr_partition_log *log);
+
+/* Cluster mode (coord_cluster.c). */
+bool gc_cluster_init(gr_group_coordinator *c);
+void gc_cluster_free(gr_group_coordinator *c);
+void gc_cluster_loader(gr_group_coordinator *c); /* the loader thread's body until stopping */
+void gc_cluster_wake(gr_group_coordinator *c);
+/* Waits for the in-sync replicas to have what was appended to the logs, then done(ud, error). */
+void gc_cluster_wait(gr_group_coordinator *c, gr_partition_log **logs, int count, gr_flush_done_fn done,
+                     void *ud);
 
 /* Replays __consumer_offsets (loader thread; takes the lock itself). */
 void gc_load(gr_group_coordinator *c);
