@@ -8,7 +8,7 @@ import cluster_harness
 STUB_REFUSAL = b"cluster mode is not available"
 
 
-def _stub_only():
+def stub_only():
     if cluster_harness.IMPL != "gregor":
         return False
     try:
@@ -18,4 +18,4 @@ def _stub_only():
 
 
 skip_until_backend = pytest.mark.skipif(
-    _stub_only(), reason="waits for the ZooKeeper back end (src/cluster/cluster.c is still the stub)")
+    stub_only(), reason="waits for the ZooKeeper back end (src/cluster/cluster.c is still the stub)")

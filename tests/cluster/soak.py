@@ -12,6 +12,7 @@ GREGOR_CLUSTER_IMPL=kafka-zk runs the same rounds against Apache Kafka.
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backend_pending  # noqa: E402
 import cluster_harness  # noqa: E402
 import delivery_check  # noqa: E402
 
@@ -68,12 +70,22 @@ ROUNDS = (kill_leader, stop_follower, restart_broker)
 
 
 def main():
+    code, tmp = run()
+    if code == 0:
+        shutil.rmtree(tmp, ignore_errors=True)  # the logs are kept when something went wrong
+    return code
+
+
+def run():
     seconds = float(os.environ.get("SOAK_SECONDS", "600"))
     seed = int(os.environ.get("SOAK_SEED", str(int(time.time()))))
     rng = random.Random(seed)
     if not cluster_harness.zookeeper_available():
         print("soak: ZooKeeper or java missing (scripts/install-deps)")
-        return 2
+        return 2, None
+    if backend_pending.stub_only():
+        print("soak: this gregor binary has no ZooKeeper back end yet (the cluster.c stub)")
+        return 2, None
     tmp = Path(tempfile.mkdtemp(prefix="gregor-soak-"))
     zk = cluster_harness.ZooKeeperServer(tmp / "zk")
     cluster = None
@@ -106,13 +118,13 @@ def main():
         print("soak: rounds=%d %s" % (rounds, report.line()))
         if not report.ok():
             print(report)
-        return 0 if report.ok() and not left and not load.log.fatal else 1
+        return (0 if report.ok() and not left and not load.log.fatal else 1), tmp
     except Exception:  # noqa: BLE001 - reported, and the exit code says it
         traceback.print_exc()
         print("soak: rounds=%d aborted" % rounds)
         if cluster is not None:
             print(cluster.log_tails()[-20000:])
-        return 1
+        return 1, tmp
     finally:
         if producing is not None:
             try:
