@@ -73,7 +73,10 @@ typedef struct gr_partition_replica gr_partition_replica;
 
 gr_partition_replica *gr_partition_replica_new(const gr_partition_replica_config *cfg);
 /* Stops following / leading (unfollows, fails waiting acks=all requests with
- * NOT_LEADER_OR_FOLLOWER) and frees. */
+ * NOT_LEADER_OR_FOLLOWER) and frees. Handlers use gr_partition.replica for as long as they hold
+ * a reference to the topic (an acks=all Produce across its wait), so free a replica only when
+ * no topic reference can still reach it: when the partition itself goes (the topic's last
+ * reference), not while the topic lives on. */
 void gr_partition_replica_free(gr_partition_replica *r);
 
 /* The partition's state changed (or is first known). `leader` is NULL when this broker leads or
