@@ -4,7 +4,6 @@ NOT_LEADER_OR_FOLLOWER; the leader answers latest with the high watermark and
 OffsetForLeaderEpoch from its leader epoch cache, which after a failover still knows where the
 old epoch ended."""
 
-
 import pytest
 from confluent_kafka import Producer
 
