@@ -5,6 +5,9 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 CMAKE_FLAGS ?=
+# Seconds per fuzz target: `make fuzz`, and the shorter run inside `make test`.
+FUZZ_SECONDS ?= 30
+TEST_FUZZ_SECONDS ?= 10
 PREFIX ?= /usr/local
 
 .PHONY: all build install run test deps unit integration java asan fuzz format clean compat bench cluster soak
@@ -37,7 +40,7 @@ asan:
 fuzz:
 	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DGREGOR_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@scripts/run-fuzzers build-fuzz $${FUZZ_SECONDS:-30}
+	@scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
 
 integration: build
 	@scripts/run-integration
@@ -53,7 +56,9 @@ cluster: build
 soak: deps build
 	@.venv/bin/python tests/cluster/soak.py
 
-test: deps build unit asan fuzz integration compat cluster
+test: deps build unit asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory integration compat cluster
 
 # Gregor vs Apache Kafka vs a do-nothing sink; BENCH_ARGS=--quick for the short run (bench/run --help).
 bench: deps build
