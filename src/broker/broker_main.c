@@ -6,6 +6,7 @@
 #include "broker/broker_main.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -21,10 +22,16 @@
 #include "broker/handlers_group.h"
 
 static gr_server *running_server;
+static volatile sig_atomic_t stop_requested;
+static bool controlled_shutdown; /* cluster mode: leaderships move before the server stops */
 
 static void on_signal(int sig) {
     (void)sig;
-    if (running_server) gr_server_stop(running_server);
+    /* In a cluster the server keeps serving while leaderships move (shutdown_tick does it). */
+    if (controlled_shutdown)
+        stop_requested = 1;
+    else if (running_server)
+        gr_server_stop(running_server);
 }
 
 static void usage(FILE *out) {
@@ -121,7 +128,36 @@ static void retention_tick(void *ud) {
     schedule_retention(b);
 }
 
-static void start_timers(void *ud) { schedule_retention(ud); }
+#define SHUTDOWN_CHECK_MS 100
+
+static void *controlled_shutdown_thread(void *ud) {
+    gr_broker *b = ud;
+    int64_t budget = (int64_t)(b->cfg.controlled_shutdown_max_retries + 1) *
+                     (b->cfg.controlled_shutdown_retry_backoff_ms > 0 ? b->cfg.controlled_shutdown_retry_backoff_ms : 1);
+    gr_cluster_shutdown_gracefully(b->cluster, budget);
+    gr_server_stop(b->server);
+    return NULL;
+}
+
+/* Runs on loop 0: a requested stop starts the controlled shutdown off the loop. */
+static void shutdown_tick(void *ud) {
+    gr_broker *b = ud;
+    if (stop_requested) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, controlled_shutdown_thread, b) == 0)
+            pthread_detach(t);
+        else
+            gr_server_stop(b->server);
+        return;
+    }
+    gr_loop *l = gr_loop_current();
+    if (l) gr_loop_timer_add(l, SHUTDOWN_CHECK_MS, shutdown_tick, b);
+}
+
+static void start_timers(void *ud) {
+    schedule_retention(ud);
+    if (controlled_shutdown) shutdown_tick(ud);
+}
 
 int gr_broker_main(int argc, char **argv) {
     static gr_broker broker;
@@ -173,6 +209,7 @@ int gr_broker_main(int argc, char **argv) {
     if (gr_broker_config_clustered(&b->cfg) && !(b->cluster = gr_cluster_start(b))) return 1;
     gr_group_coordinator_follow(b);
     running_server = b->server;
+    controlled_shutdown = b->cluster && b->cfg.controlled_shutdown_enable;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -15,6 +15,8 @@
 struct gr_identity {
     char dir[1024];
     char cluster_id[32];
+    int32_t node_id;
+    bool created;
     pthread_mutex_t lock;
     int64_t next_pid;
     int64_t block_end; /* exclusive; persisted before use */
@@ -45,6 +47,7 @@ gr_identity *gr_identity_open(const char *log_dir, int32_t node_id) {
     gr_identity *id = calloc(1, sizeof *id);
     if (!id) return NULL;
     snprintf(id->dir, sizeof id->dir, "%s", log_dir);
+    id->node_id = node_id;
     pthread_mutex_init(&id->lock, NULL);
     char path[1200];
     snprintf(path, sizeof path, "%s/meta.properties", log_dir);
@@ -63,6 +66,7 @@ gr_identity *gr_identity_open(const char *log_dir, int32_t node_id) {
     } else {
         char cid[23], nid[16];
         new_cluster_id(cid);
+        id->created = true;
         snprintf(id->cluster_id, sizeof id->cluster_id, "%s", cid);
         snprintf(nid, sizeof nid, "%d", node_id);
         gr_properties_set(&meta, "version", "1");
@@ -95,6 +99,23 @@ void gr_identity_close(gr_identity *id) {
 }
 
 const char *gr_identity_cluster_id(const gr_identity *id) { return id->cluster_id; }
+
+bool gr_identity_is_new(const gr_identity *id) { return id->created; }
+
+int gr_identity_adopt_cluster_id(gr_identity *id, const char *cluster_id) {
+    char path[1200], nid[16];
+    gr_properties meta;
+    gr_properties_init(&meta);
+    snprintf(path, sizeof path, "%s/meta.properties", id->dir);
+    snprintf(nid, sizeof nid, "%d", id->node_id);
+    gr_properties_set(&meta, "version", "1");
+    gr_properties_set(&meta, "cluster.id", cluster_id);
+    gr_properties_set(&meta, "node.id", nid);
+    int rc = gr_properties_save(&meta, path);
+    gr_properties_free(&meta);
+    if (rc == 0) snprintf(id->cluster_id, sizeof id->cluster_id, "%s", cluster_id);
+    return rc;
+}
 
 int64_t gr_identity_next_producer_id(gr_identity *id) {
     pthread_mutex_lock(&id->lock);

@@ -9,6 +9,7 @@
 #ifndef GREGOR_CLUSTER_IDENTITY_H
 #define GREGOR_CLUSTER_IDENTITY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct gr_identity gr_identity;
@@ -17,6 +18,11 @@ typedef struct gr_identity gr_identity;
 gr_identity *gr_identity_open(const char *log_dir, int32_t node_id);
 void gr_identity_close(gr_identity *id);
 const char *gr_identity_cluster_id(const gr_identity *id);
+/* True when this open created meta.properties (a broker's first start: cluster mode then takes
+ * the cluster id from ZooKeeper instead of the one just made up). */
+bool gr_identity_is_new(const gr_identity *id);
+/* Rewrites meta.properties with the cluster's id; 0 on success. */
+int gr_identity_adopt_cluster_id(gr_identity *id, const char *cluster_id);
 /* Thread-safe; returns -1 if the block file cannot be written. */
 int64_t gr_identity_next_producer_id(gr_identity *id);
 

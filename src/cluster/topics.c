@@ -15,6 +15,7 @@
 
 #include "base/limits.h"
 #include "base/log.h"
+#include "cluster/partition_replica.h"
 #include "cluster/topic_config.h"
 #include "proto/errors.h"
 
@@ -30,7 +31,7 @@ struct gr_topics {
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Kafka prints a topic id as URL-safe base64 without padding (22 characters). */
-static void uuid_to_base64(const uint8_t id[16], char out[23]) {
+void gr_topic_id_to_base64(const uint8_t id[16], char out[23]) {
     int o = 0;
     for (int i = 0; i < 16; i += 3) {
         uint32_t v = (uint32_t)id[i] << 16;
@@ -44,7 +45,7 @@ static void uuid_to_base64(const uint8_t id[16], char out[23]) {
     out[o] = '\0';
 }
 
-static bool uuid_from_base64(const char *s, uint8_t id[16]) {
+bool gr_topic_id_from_base64(const char *s, uint8_t id[16]) {
     uint32_t acc = 0;
     int bits = 0, n = 0;
     for (; *s && *s != '\n' && *s != '\r'; s++) {
@@ -61,7 +62,7 @@ static bool uuid_from_base64(const char *s, uint8_t id[16]) {
     return n == 16;
 }
 
-static void random_uuid(uint8_t id[16]) {
+void gr_topic_id_random(uint8_t id[16]) {
     do {
         if (getrandom(id, 16, 0) != 16) {
             for (int i = 0; i < 16; i++) id[i] = (uint8_t)rand();
@@ -120,6 +121,9 @@ static void free_table(gr_partition_table *t, bool remove) {
     if (!t) return;
     for (int32_t i = 0; i < t->count; i++) {
         if (!t->items[i]) continue;
+        /* Cluster mode: the replica goes with its partition (nothing can reach it any more). */
+        gr_partition_replica *r = atomic_load(&t->items[i]->replica);
+        if (r) gr_partition_replica_free(r);
         if (remove)
             gr_plog_remove(t->items[i]->log);
         else
@@ -156,7 +160,7 @@ static void partition_dir(const gr_topics *t, const char *topic, int32_t p, char
 
 static int write_partition_metadata(const char *dir, const uint8_t id[16]) {
     char path[4096], text[128], b64[23];
-    uuid_to_base64(id, b64);
+    gr_topic_id_to_base64(id, b64);
     snprintf(path, sizeof path, "%s/partition.metadata", dir);
     int n = snprintf(text, sizeof text, "version: 0\ntopic_id: %s\n", b64);
     char tmp[4200];
@@ -181,7 +185,7 @@ static bool read_partition_metadata(const char *dir, uint8_t id[16]) {
     if (!p) return false;
     p += strlen("topic_id:");
     while (*p == ' ') p++;
-    return uuid_from_base64(p, id);
+    return gr_topic_id_from_base64(p, id);
 }
 
 static gr_partition *open_partition(gr_topics *t, gr_topic *topic, int32_t index, bool create) {
@@ -321,14 +325,16 @@ static int load_existing(gr_topics *t) {
             struct stat st;
             bool exists = stat(dir, &st) == 0;
             if (exists && !have_id) have_id = read_partition_metadata(dir, topic->id);
-            if (!have_id && p == table->count - 1) random_uuid(topic->id);
+            if (!have_id && p == table->count - 1) gr_topic_id_random(topic->id);
         }
-        if (!have_id) random_uuid(topic->id);
+        if (!have_id) gr_topic_id_random(topic->id);
         for (int32_t p = 0; p < table->count; p++) {
             char dir[2048];
             partition_dir(t, topic->name, p, dir, sizeof dir);
             struct stat st;
             bool missing = stat(dir, &st) != 0;
+            /* In a cluster a broker holds only the partitions assigned to it. */
+            if (missing && gr_broker_config_clustered(t->cfg)) continue;
             if (missing) GR_WARN("topics", "partition directory %s is missing; creating it empty", dir);
             uint8_t id[16];
             bool create = missing || !read_partition_metadata(dir, id);
@@ -445,7 +451,7 @@ int16_t gr_topics_create(gr_topics *t, gr_str name, int32_t partitions, const gr
         err = GR_ERR_KAFKA_STORAGE_ERROR;
         goto out;
     }
-    random_uuid(topic->id);
+    gr_topic_id_random(topic->id);
     for (size_t i = 0; i < canon.count; i++)
         gr_properties_set(&topic->configs, canon.items[i].key, canon.items[i].value);
     atomic_store(&topic->table, table);
@@ -579,7 +585,8 @@ int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *s
     gr_log_config lc;
     gr_topic_config_to_log(t->cfg, &topic->configs, &lc);
     gr_partition_table *table = atomic_load(&topic->table);
-    for (int32_t p = 0; p < table->count; p++) gr_plog_set_config(table->items[p]->log, &lc);
+    for (int32_t p = 0; p < table->count; p++)
+        if (table->items[p]) gr_plog_set_config(table->items[p]->log, &lc);
 out:
     pthread_rwlock_unlock(&t->lock);
     gr_properties_free(&canon);
@@ -621,7 +628,8 @@ void gr_topics_enforce_retention(gr_topics *t, int64_t now_ms) {
     int n = gr_topics_list(t, &list);
     for (int i = 0; i < n; i++) {
         gr_partition_table *table = atomic_load(&list[i]->table);
-        for (int32_t p = 0; p < table->count; p++) gr_plog_enforce_retention(table->items[p]->log, now_ms);
+        for (int32_t p = 0; p < table->count; p++)
+            if (table->items[p]) gr_plog_enforce_retention(table->items[p]->log, now_ms);
     }
     gr_topics_list_free(list, n);
 }
@@ -631,7 +639,103 @@ void gr_topics_flush_all(gr_topics *t) {
     int n = gr_topics_list(t, &list);
     for (int i = 0; i < n; i++) {
         gr_partition_table *table = atomic_load(&list[i]->table);
-        for (int32_t p = 0; p < table->count; p++) gr_plog_flush(table->items[p]->log);
+        for (int32_t p = 0; p < table->count; p++)
+            if (table->items[p]) gr_plog_flush(table->items[p]->log);
     }
     gr_topics_list_free(list, n);
+}
+
+/* Replaces the topic's overrides with the valid ones of `configs` when they differ; under the
+ * write lock. */
+static void replace_configs_locked(gr_topics *t, gr_topic *topic, const gr_properties *configs) {
+    gr_properties canon;
+    gr_properties_init(&canon);
+    for (size_t i = 0; configs && i < configs->count; i++) {
+        char v[1024];
+        const char *why;
+        if (gr_topic_config_check(configs->items[i].key, configs->items[i].value, v, sizeof v, &why))
+            gr_properties_set(&canon, configs->items[i].key, v);
+        else
+            GR_WARN("topics", "topic %s: ignoring %s=%s from ZooKeeper: %s", topic->name, configs->items[i].key,
+                    configs->items[i].value, why);
+    }
+    bool same = canon.count == topic->configs.count;
+    for (size_t i = 0; same && i < canon.count; i++) {
+        const char *old = gr_properties_get(&topic->configs, canon.items[i].key);
+        same = old && !strcmp(old, canon.items[i].value);
+    }
+    if (same) {
+        gr_properties_free(&canon);
+        return;
+    }
+    gr_properties_free(&topic->configs);
+    topic->configs = canon;
+    if (save_configs(t, topic) != 0) GR_WARN("topics", "cannot save the configs of topic %s", topic->name);
+    gr_log_config lc;
+    gr_topic_config_to_log(t->cfg, &topic->configs, &lc);
+    gr_partition_table *table = atomic_load(&topic->table);
+    for (int32_t p = 0; p < table->count; p++)
+        if (table->items[p]) gr_plog_set_config(table->items[p]->log, &lc);
+}
+
+/* Grows the table and opens the hosted partitions that have no log yet (copy on write: readers
+ * keep the old table until the topic goes). Under the write lock. */
+static bool open_hosted_locked(gr_topics *t, gr_topic *topic, int32_t count, const bool *hosted) {
+    gr_partition_table *old = atomic_load(&topic->table);
+    int32_t total = count > old->count ? count : old->count;
+    bool change = total != old->count;
+    for (int32_t p = 0; p < count && !change; p++) change = hosted[p] && !old->items[p];
+    if (!change) return true;
+    gr_partition_table *grown = table_new(total);
+    if (!grown) return false;
+    memcpy(grown->items, old->items, (size_t)old->count * sizeof old->items[0]);
+    bool ok = true;
+    for (int32_t p = 0; p < count; p++) {
+        if (!hosted[p] || grown->items[p]) continue;
+        grown->items[p] = open_partition(t, topic, p, true);
+        if (!grown->items[p]) ok = false;
+        else GR_INFO("topics", "opened partition %s-%d", topic->name, p);
+    }
+    old->items[old->count] = (gr_partition *)topic->retired;
+    topic->retired = old;
+    atomic_store_explicit(&topic->table, grown, memory_order_release);
+    return ok;
+}
+
+gr_topic *gr_topics_ensure(gr_topics *t, const char *name, const uint8_t id[16], int32_t partition_count,
+                           const bool *hosted, const gr_properties *configs) {
+    static const uint8_t zero[16];
+    gr_str sname = gr_str_c(name);
+    pthread_rwlock_wrlock(&t->lock);
+    int i = find_index(t, sname);
+    if (i >= 0 && memcmp(id, zero, 16) != 0 && memcmp(t->items[i]->id, id, 16) != 0) {
+        gr_topic *stale = t->items[i];
+        t->items[i] = t->items[--t->count];
+        GR_INFO("topics", "topic %s has another id in the cluster: removing the local copy", name);
+        atomic_store(&stale->deleted, true);
+        gr_topic_release(stale);
+        i = -1;
+    }
+    gr_topic *topic = i >= 0 ? t->items[i] : NULL;
+    if (!topic) {
+        topic = topic_new(name);
+        gr_partition_table *table = topic ? table_new(0) : NULL;
+        if (!table || !registry_add(t, topic)) {
+            free(table);
+            free(topic);
+            pthread_rwlock_unlock(&t->lock);
+            return NULL;
+        }
+        if (memcmp(id, zero, 16) != 0)
+            memcpy(topic->id, id, 16);
+        else
+            gr_topic_id_random(topic->id);
+        atomic_store(&topic->table, table);
+    }
+    replace_configs_locked(t, topic, configs);
+    bool ok = open_hosted_locked(t, topic, partition_count, hosted);
+    gr_topic_retain(topic);
+    pthread_rwlock_unlock(&t->lock);
+    if (!ok) GR_ERROR("topics", "cannot open every partition of topic %s", name);
+    return topic;
 }

@@ -85,6 +85,25 @@ int16_t gr_topics_alter_config(gr_topics *t, gr_str name, const gr_properties *s
 /* Copies the topic's configuration overrides into out (under the lock). */
 void gr_topics_copy_configs(gr_topics *t, gr_topic *topic, gr_properties *out);
 
+/* Kafka's text form of a topic id: URL-safe base64 without padding (22 characters). */
+void gr_topic_id_to_base64(const uint8_t id[16], char out[23]);
+bool gr_topic_id_from_base64(const char *s, uint8_t id[16]);
+/* A fresh random topic id (version 4, never zero). */
+void gr_topic_id_random(uint8_t id[16]);
+
+/* ---- cluster mode: the cluster layer makes the registry follow ZooKeeper ----
+ * Every topic of the cluster exists locally, but a partition exists (gr_topic_partition is not
+ * NULL) only where this broker holds a replica of it; a partition this broker stopped holding
+ * keeps its log, with no replica, until the topic goes. */
+
+/* Makes topic `name` exist with topic id `id` and at least `partition_count` partitions, with a
+ * log for every index where hosted[index] is true, and `configs` as its overrides (keys that are
+ * not valid topic configs are skipped). A local topic with another id (deleted and re-created
+ * while this broker was away) is deleted first. Returns the topic, retained; NULL on a storage
+ * error. */
+gr_topic *gr_topics_ensure(gr_topics *t, const char *name, const uint8_t id[16], int32_t partition_count,
+                           const bool *hosted, const gr_properties *configs);
+
 /* Snapshot of all topics (each retained); free with gr_topics_list_free. */
 int gr_topics_list(gr_topics *t, gr_topic ***out);
 void gr_topics_list_free(gr_topic **list, int count);

@@ -72,6 +72,7 @@ static void load_once(void) {
     if (!resolve(lib, "ZOO_OPEN_ACL_UNSAFE", &api.open_acl, sizeof api.open_acl)) return;
     CONST(persistent, "ZOO_PERSISTENT");
     CONST(ephemeral, "ZOO_EPHEMERAL");
+    CONST(persistent_sequential, "ZOO_PERSISTENT_SEQUENTIAL");
     CONST(connected_state, "ZOO_CONNECTED_STATE");
     CONST(connecting_state, "ZOO_CONNECTING_STATE");
     CONST(associating_state, "ZOO_ASSOCIATING_STATE");

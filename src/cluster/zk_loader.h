@@ -48,7 +48,7 @@ typedef struct gr_zk_api {
 
     /* The library's exported constants. */
     const struct ACL_vector *open_acl;
-    int persistent, ephemeral;
+    int persistent, ephemeral, persistent_sequential;
     int connected_state, connecting_state, associating_state, expired_state, auth_failed_state;
     int created_event, deleted_event, changed_event, child_event, session_event;
 } gr_zk_api;
