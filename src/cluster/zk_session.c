@@ -201,10 +201,11 @@ int gr_zks_get(gr_zk_session *s, const char *path, bool watch, char **data, int 
 }
 
 int gr_zks_children(gr_zk_session *s, const char *path, bool watch, struct String_vector *out) {
+    struct Stat st;
     memset(out, 0, sizeof *out);
     zhandle_t *zh = handle(s);
     if (!zh) return ZINVALIDSTATE;
-    return s->api->wget_children2(zh, path, watch ? on_event : NULL, watch ? s : NULL, out, NULL);
+    return s->api->wget_children2(zh, path, watch ? on_event : NULL, watch ? s : NULL, out, &st);
 }
 
 void gr_zks_free_children(gr_zk_session *s, struct String_vector *v) {
