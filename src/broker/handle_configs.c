@@ -2,10 +2,14 @@
  * handle_configs.c: DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
  * Topic configuration is stored with the topic (cluster/topics.c); broker
  * configuration comes from server.properties and cannot be changed at run time.
+ * In cluster mode a topic change is checked against the local copy of the topic
+ * and then written through the cluster (/config/topics/T), which every broker
+ * applies to its own copy; the answer waits for that write.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/cluster_call.h"
 #include "broker/handlers.h"
 #include "cluster/topic_config.h"
 #include "proto/errors.h"
@@ -147,12 +151,79 @@ static int16_t refuse_broker(gr_request *req, gr_str name, gr_str *msg) {
     return GR_ERR_INVALID_REQUEST;
 }
 
+/* Cluster mode: what a started change keeps until the answer (the change may read it later). */
+typedef struct alter_hold {
+    bool used;
+    gr_properties set;
+    const char **removes;
+} alter_hold;
+
+/* Checks the change against the local topic; in cluster mode then starts it through the cluster
+ * (call non-NULL), the slot's result becoming the answer. */
+static int16_t alter_topic(gr_request *req, gr_cluster_call *call, int i, gr_str name,
+                           const gr_properties *set, const char *const *removes, int nremove, bool replace,
+                           bool validate_only, const char **why) {
+    int16_t err = gr_topics_alter_config(req->broker->topics, name, set, removes, nremove, replace,
+                                         validate_only || call != NULL, why);
+    if (err != GR_ERR_NONE || !call || validate_only) return err;
+    alter_hold *h = &((alter_hold *)call->ud)[i];
+    h->used = true;
+    gr_properties_init(&h->set);
+    for (size_t k = 0; k < set->count; k++)
+        gr_properties_set(&h->set, set->items[k].key, set->items[k].value);
+    h->removes = gr_request_alloc(req, (size_t)(nremove + 1) * sizeof *h->removes);
+    for (int k = 0; k < nremove; k++) h->removes[k] = gr_request_strdup(req, removes[k]).ptr;
+    char topic[256];
+    snprintf(topic, sizeof topic, "%.*s", name.len, name.ptr);
+    gr_cluster_alter_topic_config(req->broker->cluster, topic, &h->set, h->removes, nremove, replace, false,
+                                  gr_cluster_call_done, gr_cluster_call_slot(call, i));
+    return GR_ERR_NONE;
+}
+
+static gr_cluster_call *alter_call(gr_request *req, void *out, int32_t n, gr_cluster_finish_fn finish) {
+    if (!req->broker->cluster) return NULL;
+    gr_cluster_call *call = gr_cluster_call_new(req, out, n, finish);
+    if (!call) return NULL;
+    call->ud = gr_request_alloc(req, (size_t)(n + 1) * sizeof(alter_hold));
+    memset(call->ud, 0, (size_t)(n + 1) * sizeof(alter_hold));
+    return call;
+}
+
+static void release_holds(gr_cluster_call *call) {
+    alter_hold *holds = call->ud;
+    for (int i = 0; i < call->count; i++)
+        if (holds[i].used) gr_properties_free(&holds[i].set);
+}
+
+static void alter_finish(gr_cluster_call *call) {
+    gr_alter_configs_response *out = call->response;
+    for (int i = 0; i < call->count; i++) {
+        if (!call->slots[i].started) continue;
+        out->responses.items[i].error_code = call->slots[i].error;
+        out->responses.items[i].error_message = gr_cluster_slot_message(call->req, &call->slots[i]);
+    }
+    release_holds(call);
+    gr_request_reply(call->req, out);
+}
+
+static void incremental_finish(gr_cluster_call *call) {
+    gr_incremental_alter_configs_response *out = call->response;
+    for (int i = 0; i < call->count; i++) {
+        if (!call->slots[i].started) continue;
+        out->responses.items[i].error_code = call->slots[i].error;
+        out->responses.items[i].error_message = gr_cluster_slot_message(call->req, &call->slots[i]);
+    }
+    release_holds(call);
+    gr_request_reply(call->req, out);
+}
+
 void gr_handle_alter_configs(gr_request *req) {
     const gr_alter_configs_request *in = req->body;
     gr_alter_configs_response *out = gr_request_new_response(req);
     out->responses.items =
         gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->resources.count;
+    gr_cluster_call *call = alter_call(req, out, in->resources.count, alter_finish);
     for (int32_t i = 0; i < in->resources.count; i++) {
         const gr_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
         gr_alter_configs_response_alter_configs_resource_response *r = &out->responses.items[i];
@@ -175,15 +246,18 @@ void gr_handle_alter_configs(gr_request *req) {
             if (ok) gr_properties_set(&set, key, value);
         }
         const char *why = NULL;
-        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, NULL, 0,
-                                                    true, in->validate_only, &why)
-                           : GR_ERR_INVALID_CONFIG;
+        r->error_code =
+            ok ? alter_topic(req, call, i, res->resource_name, &set, NULL, 0, true, in->validate_only, &why)
+               : GR_ERR_INVALID_CONFIG;
         if (why) r->error_message = gr_request_strdup(req, why);
         if (r->error_code == GR_ERR_UNKNOWN_TOPIC_OR_PARTITION)
             r->error_message = no_such_topic(req, res->resource_name);
         gr_properties_free(&set);
     }
-    gr_request_reply(req, out);
+    if (call)
+        gr_cluster_call_launched(call);
+    else
+        gr_request_reply(req, out);
 }
 
 /* APPEND/SUBTRACT on a list-valued topic key (cleanup.policy, the replication throttles). */
@@ -214,6 +288,7 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
     out->responses.items =
         gr_request_alloc(req, (size_t)(in->resources.count + 1) * sizeof out->responses.items[0]);
     out->responses.count = in->resources.count;
+    gr_cluster_call *call = alter_call(req, out, in->resources.count, incremental_finish);
     for (int32_t i = 0; i < in->resources.count; i++) {
         const gr_incremental_alter_configs_request_alter_configs_resource *res = &in->resources.items[i];
         gr_incremental_alter_configs_response_alter_configs_resource_response *r = &out->responses.items[i];
@@ -291,8 +366,8 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
             }
         }
         const char *why = NULL;
-        r->error_code = ok ? gr_topics_alter_config(req->broker->topics, res->resource_name, &set, removes,
-                                                    nremove, false, in->validate_only, &why)
+        r->error_code = ok ? alter_topic(req, call, i, res->resource_name, &set, removes, nremove, false,
+                                         in->validate_only, &why)
                            : GR_ERR_INVALID_CONFIG;
         if (!why) why = refusal;
         if (why) r->error_message = gr_request_strdup(req, why);
@@ -301,5 +376,8 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         gr_properties_free(&current);
         gr_properties_free(&set);
     }
-    gr_request_reply(req, out);
+    if (call)
+        gr_cluster_call_launched(call);
+    else
+        gr_request_reply(req, out);
 }

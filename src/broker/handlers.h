@@ -19,5 +19,8 @@ void gr_handle_describe_cluster(gr_request *req);
 void gr_handle_init_producer_id(gr_request *req);
 void gr_handle_delete_records(gr_request *req);
 void gr_handle_offset_for_leader_epoch(gr_request *req);
+void gr_handle_elect_leaders(gr_request *req);
+void gr_handle_alter_partition_reassignments(gr_request *req);
+void gr_handle_list_partition_reassignments(gr_request *req);
 
 #endif
