@@ -463,9 +463,19 @@ class Cluster:
         from confluent_kafka.admin import NewTopic
 
         if replica_assignment is not None:
-            nt = NewTopic(topic, replica_assignment=replica_assignment,
-                          config={k: str(v) for k, v in (config or {}).items()})
-            partitions = len(replica_assignment)
+            # confluent-kafka refuses any NewTopic with replica_assignment ("a default partition
+            # count and a replica assignment are mutually exclusive"): Kafka's tool sends it.
+            args = ["--bootstrap-server", self.bootstrap, "--create", "--topic", topic,
+                    "--replica-assignment",
+                    ",".join(":".join(str(r) for r in rs) for rs in replica_assignment)]
+            for k, v in (config or {}).items():
+                args += ["--config", "%s=%s" % (k, v)]
+            r = self.kafka_tool("kafka-topics", args)
+            if r.returncode != 0:
+                raise AssertionError("kafka-topics --create %s failed:\n%s%s" % (
+                    topic, r.stdout[-2000:], r.stderr[-2000:]))
+            self.wait_topic_ready(topic, len(replica_assignment), timeout_s)
+            return topic
         else:
             nt = NewTopic(topic, num_partitions=partitions, replication_factor=replication_factor,
                           config={k: str(v) for k, v in (config or {}).items()})
