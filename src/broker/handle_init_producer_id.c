@@ -28,7 +28,8 @@ void gr_handle_init_producer_id(gr_request *req) {
     }
     int64_t pid = gr_identity_next_producer_id(req->broker->identity);
     if (pid < 0) {
-        out->error_code = GR_ERR_KAFKA_STORAGE_ERROR;
+        /* In a cluster the block comes from ZooKeeper: a lost connection passes, so retriable. */
+        out->error_code = req->broker->cluster ? GR_ERR_COORDINATOR_NOT_AVAILABLE : GR_ERR_KAFKA_STORAGE_ERROR;
     } else {
         out->producer_id = pid;
         out->producer_epoch = 0;

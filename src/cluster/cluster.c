@@ -388,11 +388,13 @@ gr_cluster *gr_cluster_start(gr_broker *b) {
         return NULL;
     }
     c->thread_started = true;
+    gr_identity_set_block_source(b->identity, gr_cluster_take_producer_id_block, c);
     return c;
 }
 
 void gr_cluster_stop(gr_cluster *c) {
     if (!c) return;
+    gr_identity_set_block_source(c->b->identity, NULL, NULL);
     pthread_mutex_lock(&c->lock);
     c->stop = true;
     wake(c);

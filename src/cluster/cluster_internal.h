@@ -153,6 +153,16 @@ int16_t gr_cluster_assign(const gr_cluster_broker *brokers, int broker_count, in
                           int32_t start_index, int32_t first_partition, int32_t *out, char *why, size_t why_cap);
 
 /* cluster_shutdown.c */
+/* cluster_admin.c: /brokers/topics/T by compare-and-set on `version` (-1: create). */
+int gr_cluster_write_topic(gr_cluster *c, const gr_cluster_topic *t, int32_t version);
+/* controller.c: a live broker that may lead (not this one during its controlled shutdown). */
+bool gr_controller_eligible(gr_cluster *c, int32_t id);
+/* controller_reassign.c: moves partitions whose new replicas have caught up to their target. */
+void gr_controller_finish_reassignments(gr_cluster *c);
+
+/* producer_id_blocks.c: a gr_producer_id_block_fn (cluster/identity.h); any thread. */
+int gr_cluster_take_producer_id_block(void *ud, int64_t *first, int64_t *end);
+
 void gr_cluster_shutdown_run(gr_cluster *c, int64_t deadline_ms);
 
 #endif

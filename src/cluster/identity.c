@@ -20,6 +20,9 @@ struct gr_identity {
     pthread_mutex_t lock;
     int64_t next_pid;
     int64_t block_end; /* exclusive; persisted before use */
+    gr_producer_id_block_fn source;
+    void *source_ud;
+    int64_t local_next_pid; /* where the local file's blocks resume without a source */
 };
 
 static void new_cluster_id(char out[23]) {
@@ -117,9 +120,27 @@ int gr_identity_adopt_cluster_id(gr_identity *id, const char *cluster_id) {
     return rc;
 }
 
+void gr_identity_set_block_source(gr_identity *id, gr_producer_id_block_fn fn, void *ud) {
+    pthread_mutex_lock(&id->lock);
+    if (fn && !id->source) id->local_next_pid = id->next_pid;
+    if (!fn && id->source) id->next_pid = id->block_end = id->local_next_pid;
+    if (fn) id->next_pid = id->block_end = 0; /* the first id takes a shared block */
+    id->source = fn;
+    id->source_ud = ud;
+    pthread_mutex_unlock(&id->lock);
+}
+
 int64_t gr_identity_next_producer_id(gr_identity *id) {
     pthread_mutex_lock(&id->lock);
-    if (id->next_pid >= id->block_end) {
+    if (id->source && id->next_pid >= id->block_end) {
+        int64_t first = 0, end = 0;
+        if (id->source(id->source_ud, &first, &end) != 0 || end <= first) {
+            pthread_mutex_unlock(&id->lock);
+            return -1;
+        }
+        id->next_pid = first;
+        id->block_end = end;
+    } else if (id->next_pid >= id->block_end) {
         int64_t end = id->next_pid + PRODUCER_ID_BLOCK_SIZE;
         if (persist_block_end(id, end) != 0) {
             pthread_mutex_unlock(&id->lock);

@@ -23,7 +23,14 @@ const char *gr_identity_cluster_id(const gr_identity *id);
 bool gr_identity_is_new(const gr_identity *id);
 /* Rewrites meta.properties with the cluster's id; 0 on success. */
 int gr_identity_adopt_cluster_id(gr_identity *id, const char *cluster_id);
-/* Thread-safe; returns -1 if the block file cannot be written. */
+/* Thread-safe; returns -1 if no block can be had (the block file cannot be written, or the
+ * cluster's block source fails). */
 int64_t gr_identity_next_producer_id(gr_identity *id);
+
+/* In a cluster, ids must not repeat across brokers either: blocks then come from a shared source
+ * (ZooKeeper's /latest_producer_id_block) instead of the local file. The source fills
+ * [*first, *end) and returns 0, or returns -1. NULL goes back to the local file. */
+typedef int (*gr_producer_id_block_fn)(void *ud, int64_t *first, int64_t *end);
+void gr_identity_set_block_source(gr_identity *id, gr_producer_id_block_fn fn, void *ud);
 
 #endif

@@ -1,6 +1,7 @@
 /* zk_session.c: a ZooKeeper session with synchronous helpers (see zk_session.h). */
 #include "cluster/zk_session.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ struct gr_zk_session {
     gr_zks_notify_fn notify;
     void *ud;
     _Atomic(zhandle_t *) zh;
+    /* Held for reading around calls made off the cluster thread (get, set, create), for writing
+     * while a handle is closed, so no call uses a closed handle. */
+    pthread_rwlock_t handle_lock;
 };
 
 static void sleep_ms(int ms) {
@@ -113,6 +117,7 @@ gr_zk_session *gr_zks_open(const char *connect, int session_timeout_ms, int conn
     if (!api) return NULL;
     gr_zk_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
+    pthread_rwlock_init(&s->handle_lock, NULL);
     s->api = api;
     const char *slash = strchr(connect, '/');
     size_t hosts_len = slash ? (size_t)(slash - connect) : strlen(connect);
@@ -140,15 +145,20 @@ gr_zk_session *gr_zks_open(const char *connect, int session_timeout_ms, int conn
 }
 
 bool gr_zks_reopen(gr_zk_session *s, char *err, size_t err_size) {
+    pthread_rwlock_wrlock(&s->handle_lock);
     zhandle_t *old = atomic_exchange(&s->zh, NULL);
     if (old) s->api->close(old);
+    pthread_rwlock_unlock(&s->handle_lock);
     return connect_session(s, err, err_size);
 }
 
 void gr_zks_close(gr_zk_session *s) {
     if (!s) return;
+    pthread_rwlock_wrlock(&s->handle_lock);
     zhandle_t *zh = atomic_exchange(&s->zh, NULL);
     if (zh) s->api->close(zh);
+    pthread_rwlock_unlock(&s->handle_lock);
+    pthread_rwlock_destroy(&s->handle_lock);
     free(s);
 }
 
@@ -168,7 +178,7 @@ const char *gr_zks_error(gr_zk_session *s, int rc) { return s->api->error_text(r
 
 static zhandle_t *handle(gr_zk_session *s) { return atomic_load(&s->zh); }
 
-int gr_zks_get(gr_zk_session *s, const char *path, bool watch, char **data, int *len, struct Stat *stat) {
+static int zks_get_unlocked(gr_zk_session *s, const char *path, bool watch, char **data, int *len, struct Stat *stat) {
     struct Stat st;
     int cap = GET_FIRST_BYTES;
     *data = NULL;
@@ -234,7 +244,7 @@ static int create_parents(gr_zk_session *s, zhandle_t *zh, const char *path) {
     return ZOK;
 }
 
-int gr_zks_create(gr_zk_session *s, const char *path, const char *data, size_t len, int mode, bool make_parents,
+static int zks_create_unlocked(gr_zk_session *s, const char *path, const char *data, size_t len, int mode, bool make_parents,
                   char *created, size_t created_cap) {
     zhandle_t *zh = handle(s);
     if (!zh) return ZINVALIDSTATE;
@@ -249,7 +259,7 @@ int gr_zks_create(gr_zk_session *s, const char *path, const char *data, size_t l
     return rc;
 }
 
-int gr_zks_set(gr_zk_session *s, const char *path, const char *data, size_t len, int version, struct Stat *stat) {
+static int zks_set_unlocked(gr_zk_session *s, const char *path, const char *data, size_t len, int version, struct Stat *stat) {
     struct Stat st;
     zhandle_t *zh = handle(s);
     if (!zh) return ZINVALIDSTATE;
@@ -288,4 +298,26 @@ int gr_zks_multi(gr_zk_session *s, int count, const zoo_op_t *ops, zoo_op_result
     zhandle_t *zh = handle(s);
     if (!zh) return ZINVALIDSTATE;
     return s->api->multi(zh, count, ops, results);
+}
+
+int gr_zks_get(gr_zk_session *s, const char *path, bool watch, char **data, int *len, struct Stat *stat) {
+    pthread_rwlock_rdlock(&s->handle_lock);
+    int rc = zks_get_unlocked(s, path, watch, data, len, stat);
+    pthread_rwlock_unlock(&s->handle_lock);
+    return rc;
+}
+
+int gr_zks_create(gr_zk_session *s, const char *path, const char *data, size_t len, int mode, bool make_parents,
+                  char *created, size_t created_cap) {
+    pthread_rwlock_rdlock(&s->handle_lock);
+    int rc = zks_create_unlocked(s, path, data, len, mode, make_parents, created, created_cap);
+    pthread_rwlock_unlock(&s->handle_lock);
+    return rc;
+}
+
+int gr_zks_set(gr_zk_session *s, const char *path, const char *data, size_t len, int version, struct Stat *stat) {
+    pthread_rwlock_rdlock(&s->handle_lock);
+    int rc = zks_set_unlocked(s, path, data, len, version, stat);
+    pthread_rwlock_unlock(&s->handle_lock);
+    return rc;
 }
