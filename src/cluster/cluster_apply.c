@@ -87,6 +87,7 @@ static gr_hosted *add_hosted(gr_cluster *c, gr_topic *t, int32_t index) {
             .topic = t->name,
             .partition = index,
             .log = p->log,
+            .registry_partition = p,
             .fetchers = c->fetchers,
             .replica_lag_time_max_ms = c->cfg->replica_lag_time_max_ms,
             .isr_change = gr_cluster_isr_change,
