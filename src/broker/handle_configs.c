@@ -282,6 +282,12 @@ static void edit_list(const char *current, const char *item, bool append, char *
     }
 }
 
+static bool only_deletes(const gr_incremental_alter_configs_request_alter_configs_resource *res) {
+    for (int32_t k = 0; k < res->configs.count; k++)
+        if (res->configs.items[k].config_operation != OP_DELETE) return false;
+    return true;
+}
+
 void gr_handle_incremental_alter_configs(gr_request *req) {
     const gr_incremental_alter_configs_request *in = req->body;
     gr_incremental_alter_configs_response *out = gr_request_new_response(req);
@@ -295,6 +301,9 @@ void gr_handle_incremental_alter_configs(gr_request *req) {
         gr_incremental_alter_configs_response_alter_configs_resource_response_init(r);
         r->resource_type = res->resource_type;
         r->resource_name = res->resource_name;
+        if (res->resource_type == RESOURCE_BROKER && only_deletes(res) && is_our_broker(req, res->resource_name))
+            continue; /* nothing is set at run time, so deleting a dynamic key changes nothing (as
+                         the reassignment tool's clearing of throttles expects) */
         if (res->resource_type != RESOURCE_TOPIC) {
             r->error_code = res->resource_type == RESOURCE_BROKER
                                 ? refuse_broker(req, res->resource_name, &r->error_message)

@@ -104,7 +104,7 @@ static int write_config(gr_cluster *c, const char *topic, const gr_properties *c
 }
 
 /* /brokers/topics/T: created (version < 0) or replaced by compare-and-set. */
-static int write_topic(gr_cluster *c, const gr_cluster_topic *t, int32_t version) {
+int gr_cluster_write_topic(gr_cluster *c, const gr_cluster_topic *t, int32_t version) {
     char path[GR_ZKL_PATH_MAX];
     gr_zkl_topic_path(path, sizeof path, t->name);
     gr_buf_reset(&c->scratch);
@@ -188,7 +188,7 @@ static void run_create(gr_cluster *c, admin_work *w) {
     }
     fill_partitions(&t, 0, a, rf);
     int rc = write_config(c, w->topic, &w->set, false);
-    if (rc == ZOK) rc = write_topic(c, &t, -1);
+    if (rc == ZOK) rc = gr_cluster_write_topic(c, &t, -1);
     free(t.partitions);
     if (rc == ZNODEEXISTS) {
         snprintf(why, sizeof why, "Topic '%s' already exists.", w->topic);
@@ -262,7 +262,7 @@ static void run_add_partitions(gr_cluster *c, admin_work *w) {
     }
     memcpy(t.partitions, cur->partitions, (size_t)cur->partition_count * sizeof *t.partitions);
     fill_partitions(&t, cur->partition_count, a, rf);
-    int rc = write_topic(c, &t, c->snap.topic_versions[ti]);
+    int rc = gr_cluster_write_topic(c, &t, c->snap.topic_versions[ti]);
     free(t.partitions);
     gr_cluster_mark_dirty(c);
     finish(w, rc == ZBADVERSION ? GR_ERR_REASSIGNMENT_IN_PROGRESS : zk_error(rc),
@@ -341,7 +341,7 @@ static void run_reassign(gr_cluster *c, admin_work *w) {
             if (!had) cp->adding[cp->adding_count++] = target[k];
         }
     }
-    int rc = write_topic(c, &t, c->snap.topic_versions[ti]);
+    int rc = gr_cluster_write_topic(c, &t, c->snap.topic_versions[ti]);
     free(t.partitions);
     gr_cluster_mark_dirty(c);
     finish(w, zk_error(rc), rc == ZOK ? NULL : gr_zks_error(c->zk, rc));

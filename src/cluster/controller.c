@@ -48,7 +48,7 @@ bool gr_controller_unclean_allowed(gr_cluster *c, int topic_index) {
 }
 
 /* A broker going through controlled shutdown is still registered but takes no leadership. */
-static bool eligible(gr_cluster *c, int32_t id) {
+bool gr_controller_eligible(gr_cluster *c, int32_t id) {
     return gr_cluster_broker_live(c->snap.view, id) && !(id == c->id && atomic_load(&c->shutting_down));
 }
 
@@ -62,7 +62,7 @@ static bool desired_state(gr_cluster *c, int ti, const gr_cluster_partition *cp,
     if (cur->zk_version < 0) { /* a new partition: the live replicas, the first leads */
         out->isr_count = 0;
         for (int i = 0; i < an; i++)
-            if (eligible(c, a[i])) out->isr[out->isr_count++] = a[i];
+            if (gr_controller_eligible(c, a[i])) out->isr[out->isr_count++] = a[i];
         if (out->isr_count == 0) return false; /* no live replica yet: wait for one */
         out->leader = out->isr[0];
         out->leader_epoch = 0;
@@ -72,7 +72,7 @@ static bool desired_state(gr_cluster *c, int ti, const gr_cluster_partition *cp,
     int live_n = 0;
     for (int i = 0; i < cur->isr_count; i++)
         if (gr_cluster_broker_live(c->snap.view, cur->isr[i])) live_isr[live_n++] = cur->isr[i];
-    bool leader_ok = cur->leader >= 0 && eligible(c, cur->leader);
+    bool leader_ok = cur->leader >= 0 && gr_controller_eligible(c, cur->leader);
     if (leader_ok) {
         if (live_n == cur->isr_count) return false;
         memcpy(out->isr, live_isr, (size_t)live_n * sizeof live_isr[0]);
@@ -82,14 +82,14 @@ static bool desired_state(gr_cluster *c, int ti, const gr_cluster_partition *cp,
     }
     int32_t leader = -1;
     for (int i = 0; i < an && leader < 0; i++)
-        if (eligible(c, a[i]) && in(live_isr, live_n, a[i])) leader = a[i];
+        if (gr_controller_eligible(c, a[i]) && in(live_isr, live_n, a[i])) leader = a[i];
     if (leader >= 0) {
         out->leader = leader;
         memcpy(out->isr, live_isr, (size_t)live_n * sizeof live_isr[0]);
         out->isr_count = live_n;
     } else if (gr_controller_unclean_allowed(c, ti)) {
         for (int i = 0; i < an && leader < 0; i++)
-            if (eligible(c, a[i])) leader = a[i];
+            if (gr_controller_eligible(c, a[i])) leader = a[i];
         if (leader < 0 && cur->leader == -1) return false;
         out->leader = leader;
         out->isr_count = leader >= 0 ? 1 : out->isr_count;
@@ -151,7 +151,7 @@ static int16_t elect_preferred(gr_cluster *c, const gr_cluster_topic *t, int32_t
     if (cur->replica_count == 0 || cur->zk_version < 0) return GR_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
     int32_t preferred = cur->replicas[0];
     if (cur->leader == preferred) return GR_ERR_ELECTION_NOT_NEEDED;
-    if (!eligible(c, preferred) || !in(cur->isr, cur->isr_count, preferred))
+    if (!gr_controller_eligible(c, preferred) || !in(cur->isr, cur->isr_count, preferred))
         return GR_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
     if (!write) return GR_ERR_NONE;
     gr_partition_state s = *cur;
@@ -211,11 +211,11 @@ int16_t gr_controller_elect(gr_cluster *c, const char *topic, int32_t partition,
     if (type == 0) return elect_preferred(c, t, partition, true);
     /* Unclean: only when the partition has no live leader. */
     const gr_partition_state *cur = &t->partitions[partition].state;
-    if (cur->leader >= 0 && eligible(c, cur->leader)) return GR_ERR_ELECTION_NOT_NEEDED;
+    if (cur->leader >= 0 && gr_controller_eligible(c, cur->leader)) return GR_ERR_ELECTION_NOT_NEEDED;
     gr_partition_state s = *cur;
     s.leader = -1;
     for (int i = 0; i < cur->replica_count && s.leader < 0; i++)
-        if (eligible(c, cur->replicas[i])) s.leader = cur->replicas[i];
+        if (gr_controller_eligible(c, cur->replicas[i])) s.leader = cur->replicas[i];
     if (s.leader < 0) return GR_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
     if (!in(s.isr, s.isr_count, s.leader)) {
         s.isr[0] = s.leader;
@@ -231,6 +231,7 @@ void gr_controller_run(gr_cluster *c) {
     if (!c->snap_valid) return;
     delete_topics(c);
     elect_all(c);
+    gr_controller_finish_reassignments(c);
     preferred_requests(c);
     rebalance(c);
 }
