@@ -361,7 +361,23 @@ class Cluster:
             b.launch()
         for b in self.brokers.values():
             b.wait_ready()
+        self.wait_brokers_seen()
         return self
+
+    def wait_brokers_seen(self, timeout_s=60.0):
+        """Until every broker's Metadata lists all brokers: a topic created before the controller
+        has seen them all would get too few replicas (as Kafka answers too)."""
+        want = set(self.brokers)
+
+        def seen_by(admin):
+            try:
+                return set(admin.list_topics(timeout=5).brokers) >= want
+            except Exception:  # noqa: BLE001 - not answering yet: try again
+                return False
+
+        for b in self.brokers.values():
+            admin = self.admin(b.bootstrap)
+            wait_for(lambda: seen_by(admin), timeout_s, "broker %d to see brokers %s" % (b.id, sorted(want)), 0.2)
 
     def close(self):
         for admin in self._admins:
