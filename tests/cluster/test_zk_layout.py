@@ -68,3 +68,27 @@ def test_controller_moves_when_the_controller_dies(cluster):
     assert int(cluster.zkc.get("/controller_epoch")[0].decode()) > old_epoch
     cluster.broker(old).start()
     assert cluster.registered_ids() == set(cluster.brokers)
+
+
+def test_producer_ids_come_in_blocks_unique_across_brokers(cluster, unique_topic):
+    """Each broker takes its producer ids from /latest_producer_id_block, so idempotent producers
+    bootstrapped on different brokers never share an id (a leader would take one for the other)."""
+    from confluent_kafka import Producer
+
+    topic = cluster.create_topic(unique_topic("pids"), partitions=1, replication_factor=3)
+    blocks = {}
+    for b in cluster.brokers.values():
+        p = Producer({"bootstrap.servers": b.bootstrap, "enable.idempotence": True,
+                      "message.timeout.ms": 30000})
+        p.produce(topic, b"x")
+        assert p.flush(60) == 0
+        del p
+        block, stat = cluster.zk_json("/latest_producer_id_block")
+        assert block is not None, "no /latest_producer_id_block after an idempotent producer"
+        assert block["version"] == 1 and block["broker"] in cluster.brokers, block
+        start, end = block["block_start"], block["block_end"]
+        assert isinstance(start, str) and isinstance(end, str), block  # strings, as Kafka writes
+        blocks[stat.version] = (int(start), int(end))
+    ranges = sorted(blocks.values())
+    for (s1, e1), (s2, _) in zip(ranges, ranges[1:]):
+        assert s1 <= e1 < s2, ranges
