@@ -7,11 +7,9 @@ import json
 
 import pytest
 
-import backend_pending
 import cluster_harness
 import helpers
 
-pytestmark = backend_pending.skip_until_backend
 
 TIMEOUT_S = 60.0
 

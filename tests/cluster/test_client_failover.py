@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-import backend_pending
 import cluster_harness
 import delivery_check
 
-pytestmark = backend_pending.skip_until_backend
 
 SETTINGS = {"min.insync.replicas": "2"}
 BEFORE = 300  # records acknowledged before the kill

@@ -8,10 +8,8 @@ import time
 import pytest
 from confluent_kafka import KafkaError, Producer
 
-import backend_pending
 import cluster_harness
 
-pytestmark = backend_pending.skip_until_backend
 
 # A session long enough that the stopped follower keeps it: what shrinks the ISR is the lag rule,
 # not the session expiry.

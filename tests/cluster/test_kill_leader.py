@@ -3,11 +3,9 @@ acknowledged record is read back exactly once and in order per partition."""
 
 import pytest
 
-import backend_pending
 import cluster_harness
 import delivery_check
 
-pytestmark = backend_pending.skip_until_backend
 
 ACKED_BEFORE = 500
 ACKED_AFTER = 500

@@ -7,12 +7,10 @@ old epoch ended."""
 import pytest
 from confluent_kafka import Producer
 
-import backend_pending
 import cluster_harness
 import kafkawire
 from kafkawire import Reader, array, i8, i32, i64, string
 
-pytestmark = backend_pending.skip_until_backend
 
 NOT_LEADER_OR_FOLLOWER = 6
 CONSUMER = -1

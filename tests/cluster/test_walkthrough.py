@@ -7,12 +7,10 @@ import re
 
 import pytest
 
-import backend_pending
 import cluster_harness
 import cli_helpers
 import helpers
 
-pytestmark = backend_pending.skip_until_backend
 
 LINES = ["news item %d" % i for i in range(20)]
 

@@ -92,3 +92,24 @@ def test_producer_ids_come_in_blocks_unique_across_brokers(cluster, unique_topic
     ranges = sorted(blocks.values())
     for (s1, e1), (s2, _) in zip(ranges, ranges[1:]):
         assert s1 <= e1 < s2, ranges
+
+
+def test_a_second_broker_with_the_same_id_refuses_to_start(cluster, tmp_path):
+    twin = cluster_harness.ClusterBroker(cluster, 0, cluster_harness.helpers.free_port())
+    twin.dir = tmp_path / "twin"
+    twin.dir.mkdir()
+    twin.log_dir = tmp_path / "twin-data"
+    twin.props_path = twin.dir / "server.properties"
+    twin.log_path = twin.dir / "broker.log"
+    twin.launch()
+    try:
+        twin.proc.wait(cluster_harness.BROKER_START_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - still running: the assertion below says so
+        pass
+    finally:
+        running = twin.is_running()
+        twin.close()
+    assert not running and twin.proc.returncode != 0, twin.log_tail()
+    # The first broker 0 keeps its registration.
+    reg, stat = cluster.zk_json("/brokers/ids/0")
+    assert reg["port"] == cluster.broker(0).port, reg
