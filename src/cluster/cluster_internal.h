@@ -146,7 +146,9 @@ bool gr_controller_unclean_allowed(gr_cluster *c, int topic_index);
 /* Moves a partition's leadership to `target` if it is live and in the ISR; a Kafka error code. */
 int16_t gr_controller_elect(gr_cluster *c, const char *topic, int32_t partition, int8_t type);
 
-/* cluster_assign.c: Kafka's rack-aware replica assignment (AdminUtils.assignReplicasToBrokers). */
+/* cluster_assign.c: Kafka's rack-aware replica assignment (AdminUtils.assignReplicasToBrokers).
+ * brokers in id order (the view's order). */
+#define GR_CLUSTER_ASSIGN_BROKERS_MAX 4096
 /* out: partitions x rf broker ids. Returns 0 or INVALID_REPLICATION_FACTOR with *why. start_index
  * and start_shift -1: random, as Kafka. */
 int16_t gr_cluster_assign(const gr_cluster_broker *brokers, int broker_count, int32_t partitions, int16_t rf,
