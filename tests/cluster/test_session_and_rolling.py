@@ -132,3 +132,48 @@ def test_rolling_restart_under_a_producer_and_a_group(cluster, unique_topic):
     report = delivery_check.check_producer(load, cluster.bootstrap)
     print("rolling restart:", report.line())
     assert report.ok(), report
+
+
+@pytest.mark.cluster(settings=SETTINGS)
+def test_zookeeper_unreachable_then_back(cluster, unique_topic):
+    """ZooKeeper stopped for less than the session timeout: the leaders keep serving acks=all
+    (the ISR does not change, so nothing needs recording); stopped for longer than the session
+    timeout: the sessions may expire (ZooKeeper decides when it runs again), the brokers then
+    fence themselves and register again. The cluster comes back whole and nothing acknowledged
+    is lost either way."""
+    import signal
+
+    topic = cluster.create_topic(unique_topic("zkdown"), partitions=2, replication_factor=3)
+    load = delivery_check.LoadProducer(cluster.bootstrap, topic, [0, 1])
+    producing = cluster_harness.Background(load.run, "load producer")
+    producing.start()
+    zk = cluster.zk.proc
+    try:
+        load.wait_acked(ACKED_BETWEEN_STEPS, 60, "records acknowledged before ZooKeeper stopped")
+        zk.send_signal(signal.SIGSTOP)
+        try:
+            load.wait_acked(load.log.acked_count() + ACKED_BETWEEN_STEPS, 4.0,
+                            "records acknowledged while ZooKeeper was stopped (within the session)")
+        finally:
+            zk.send_signal(signal.SIGCONT)
+        load.wait_acked(load.log.acked_count() + ACKED_BETWEEN_STEPS, STEP_TIMEOUT_S,
+                        "records acknowledged after ZooKeeper came back")
+
+        zk.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(10.0)  # past the 6 s session timeout of every broker
+        finally:
+            zk.send_signal(signal.SIGCONT)
+        cluster.wait_registered(cluster.brokers, STEP_TIMEOUT_S)
+        cluster_harness.wait_for(lambda: cluster.controller_id() in cluster.brokers, STEP_TIMEOUT_S,
+                                 "a controller after ZooKeeper came back")
+        cluster.wait_full_isr(topic, STEP_TIMEOUT_S)
+        load.wait_acked(load.log.acked_count() + ACKED_BETWEEN_STEPS, STEP_TIMEOUT_S,
+                        "records acknowledged after ZooKeeper came back again")
+    finally:
+        left = producing.finish()
+    assert left == 0, "%d records never got a delivery report" % left
+    assert load.log.fatal is None, load.log.fatal
+    report = delivery_check.check_producer(load, cluster.bootstrap)
+    print("ZooKeeper down:", report.line())
+    assert report.ok(), report
