@@ -234,3 +234,20 @@ def test_group_keeps_its_offsets_when_its_coordinator_dies(cluster, unique_topic
                                     "the committed offset from the new coordinator", 1.0)
     described = cluster.admin(live).describe_consumer_groups([group], request_timeout=TIMEOUT_S)
     assert described[group].result(TIMEOUT_S).coordinator.id == new_coordinator
+
+
+@pytest.mark.cluster(settings={"auto.leader.rebalance.enable": "true",
+                               "leader.imbalance.check.interval.seconds": "2",
+                               "leader.imbalance.per.broker.percentage": "0"})
+def test_preferred_leader_comes_back_by_itself_with_auto_rebalance(cluster, unique_topic):
+    ids = sorted(cluster.brokers)
+    topic = cluster.create_topic(unique_topic("autobal"), replica_assignment=[ids])
+    preferred = ids[0]
+    assert cluster.zk_leader(topic, 0) == preferred
+    cluster.broker(preferred).terminate()
+    cluster.wait_leader_change(topic, 0, preferred)
+    cluster.broker(preferred).start()
+    cluster.wait_isr(topic, 0, ids, 90)
+    # No tool, no request: the controller's imbalance check moves the leadership back.
+    cluster_harness.wait_for(lambda: cluster.zk_leader(topic, 0) == preferred, 90,
+                             "broker %d to lead %s-0 again by itself" % (preferred, topic), 0.5)
