@@ -156,18 +156,25 @@ def test_partition_reassigned_to_other_brokers(cluster, unique_topic):
     assert cluster.zk_leader(topic, 0) in (b, c)
 
 
-def test_preferred_leader_elected_after_the_leader_moved(cluster, unique_topic):
-    from confluent_kafka import KafkaError, TopicPartition
-    from confluent_kafka import ElectionType
-
+def topic_led_away_from_its_preferred_leader(cluster, topic):
+    """A one-partition topic on every broker whose preferred leader was stopped (its leadership
+    moved) and started again (back in the ISR, not leading). Returns (topic, preferred)."""
     ids = sorted(cluster.brokers)
-    topic = cluster.create_topic(unique_topic("elect"), replica_assignment=[ids])
+    topic = cluster.create_topic(topic, replica_assignment=[ids])
     preferred = ids[0]
     assert cluster.zk_leader(topic, 0) == preferred
     cluster.broker(preferred).terminate()
     cluster.wait_leader_change(topic, 0, preferred)
     cluster.broker(preferred).start()
     cluster.wait_isr(topic, 0, ids, 90)
+    return topic, preferred
+
+
+def test_preferred_leader_elected_after_the_leader_moved(cluster, unique_topic):
+    from confluent_kafka import KafkaError, TopicPartition
+    from confluent_kafka import ElectionType
+
+    topic, preferred = topic_led_away_from_its_preferred_leader(cluster, unique_topic("elect"))
     assert cluster.zk_leader(topic, 0) != preferred
 
     r = ok(cluster.kafka_tool("kafka-leader-election", [
@@ -240,14 +247,7 @@ def test_group_keeps_its_offsets_when_its_coordinator_dies(cluster, unique_topic
                                "leader.imbalance.check.interval.seconds": "2",
                                "leader.imbalance.per.broker.percentage": "0"})
 def test_preferred_leader_comes_back_by_itself_with_auto_rebalance(cluster, unique_topic):
-    ids = sorted(cluster.brokers)
-    topic = cluster.create_topic(unique_topic("autobal"), replica_assignment=[ids])
-    preferred = ids[0]
-    assert cluster.zk_leader(topic, 0) == preferred
-    cluster.broker(preferred).terminate()
-    cluster.wait_leader_change(topic, 0, preferred)
-    cluster.broker(preferred).start()
-    cluster.wait_isr(topic, 0, ids, 90)
+    topic, preferred = topic_led_away_from_its_preferred_leader(cluster, unique_topic("autobal"))
     # No tool, no request: the controller's imbalance check moves the leadership back.
     cluster_harness.wait_for(lambda: cluster.zk_leader(topic, 0) == preferred, 90,
                              "broker %d to lead %s-0 again by itself" % (preferred, topic), 0.5)

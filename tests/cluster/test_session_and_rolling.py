@@ -45,13 +45,22 @@ def test_broker_that_lost_its_session_fences_itself_and_rejoins(cluster, unique_
                         "records acknowledged after the old leader came back")
     finally:
         left = producing.finish()
-    assert left == 0, "%d records never got a delivery report" % left
-    assert load.log.fatal is None, load.log.fatal
+    assert_delivered(load, left)
     # The old leader answers as a follower: its Metadata names the new leader.
     md = cluster.metadata(topic, bootstrap=victim.bootstrap)
     assert md and md[0][0] == cluster.zk_leader(topic, 0), md
-    report = delivery_check.check_producer(load, cluster.bootstrap)
-    print("session loss:", report.line())
+    assert_read_back(load, cluster.bootstrap, "session loss")
+
+
+def assert_delivered(load, left):
+    assert left == 0, "%d records never got a delivery report" % left
+    assert load.log.fatal is None, load.log.fatal
+
+
+def assert_read_back(load, bootstrap, what):
+    """Every record the load got acknowledged is in the log once, in order."""
+    report = delivery_check.check_producer(load, bootstrap)
+    print(what + ":", report.line())
     assert report.ok(), report
 
 
@@ -117,8 +126,7 @@ def test_rolling_restart_under_a_producer_and_a_group(cluster, unique_topic):
                         "records acknowledged after the rolling restart")
     finally:
         left = producing.finish()
-    assert left == 0, "%d records never got a delivery report" % left
-    assert load.log.fatal is None, load.log.fatal
+    assert_delivered(load, left)
     acked, _ = load.log.snapshot()
     want = {delivery_check.encode(load.run_id, p, seq) for p, acks in acked.items() for seq, _ in acks}
     deadline = time.monotonic() + CONSUME_TIMEOUT_S
@@ -129,9 +137,7 @@ def test_rolling_restart_under_a_producer_and_a_group(cluster, unique_topic):
     assert not missing, "the group never read %d acknowledged records, e.g. %s" % (
         len(missing), sorted(missing)[:5])
     assert not reader.errors, reader.errors[:5]
-    report = delivery_check.check_producer(load, cluster.bootstrap)
-    print("rolling restart:", report.line())
-    assert report.ok(), report
+    assert_read_back(load, cluster.bootstrap, "rolling restart")
 
 
 @pytest.mark.cluster(settings=SETTINGS)
@@ -172,8 +178,5 @@ def test_zookeeper_unreachable_then_back(cluster, unique_topic):
                         "records acknowledged after ZooKeeper came back again")
     finally:
         left = producing.finish()
-    assert left == 0, "%d records never got a delivery report" % left
-    assert load.log.fatal is None, load.log.fatal
-    report = delivery_check.check_producer(load, cluster.bootstrap)
-    print("ZooKeeper down:", report.line())
-    assert report.ok(), report
+    assert_delivered(load, left)
+    assert_read_back(load, cluster.bootstrap, "ZooKeeper down")
