@@ -20,6 +20,7 @@
 #include "cli/signals.h"
 #include "connect/db.h"
 #include "connect/json_decode.h"
+#include "connect/kafka_client.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -48,8 +49,7 @@ typedef struct sink {
     int64_t batch_started_ms;
     bool failed;
     int64_t dlt_failed;
-    char kafka_error[512];
-    bool brokers_down;
+    gr_connect_health health;
 } sink;
 
 static const char offsets_table_sql[] =
@@ -65,14 +65,6 @@ static const char offsets_select_sql[] = "SELECT next_offset FROM gregor_connect
 
 static gr_dbv text_param(const char *s) { return (gr_dbv){.kind = GR_DBV_TEXT, .text = s, .len = strlen(s)}; }
 static gr_dbv int_param(int64_t v) { return (gr_dbv){.kind = GR_DBV_INT, .i = v}; }
-
-static void sleep_ms(int64_t ms) {
-    int64_t until = gr_mono_ms() + ms;
-    while (!gr_stop_requested() && gr_mono_ms() < until) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
 
 static int prepare_db(sink *k) {
     gr_db *db = k->db;
@@ -103,14 +95,14 @@ static int connect_db(sink *k) {
         if (k->db) snprintf(err, sizeof err, "%s", k->db->error);
         gr_status_error(k->st, "database: %s", err);
         if (gr_stop_requested()) return -1;
-        if (k->cfg->reconnect_max_retries >= 0 && attempt >= k->cfg->reconnect_max_retries) {
+        if (k->cfg->common.reconnect_max_retries >= 0 && attempt >= k->cfg->common.reconnect_max_retries) {
             gr_status_set_state(k->st, "failed");
-            fprintf(stderr, "gregor connect: %s: database unreachable after %lld retries: %s\n", k->cfg->name,
-                    (long long)attempt, err);
+            fprintf(stderr, "gregor connect: %s: database unreachable after %lld retries: %s\n",
+                    k->cfg->common.name, (long long)attempt, err);
             return -1;
         }
         gr_status_set_state(k->st, "reconnecting");
-        sleep_ms(k->cfg->reconnect_interval_ms);
+        gr_connect_sleep_ms(k->cfg->common.reconnect_interval_ms);
     }
 }
 
@@ -143,7 +135,7 @@ static int write_batch(sink *k) {
     if (k->rows && db->ops->insert(db, k->cfg->table, m->names, m->count, k->cells, k->rows) < 0)
         goto rollback;
     for (int i = 0; i < k->offset_count; i++) {
-        gr_dbv p[4] = {text_param(k->cfg->name), text_param(k->offsets[i].topic),
+        gr_dbv p[4] = {text_param(k->cfg->common.name), text_param(k->offsets[i].topic),
                        int_param(k->offsets[i].partition), int_param(k->offsets[i].next_offset)};
         if (db->ops->exec(db, offsets_upsert_sql, p, 4) < 0) goto rollback;
     }
@@ -174,13 +166,13 @@ static int flush_batch(sink *k) {
     for (int64_t attempt = 0; write_batch(k) < 0; attempt++) {
         gr_status_error(k->st, "database: %s", k->db->error);
         if (gr_stop_requested() ||
-            (k->cfg->reconnect_max_retries >= 0 && attempt >= k->cfg->reconnect_max_retries)) {
+            (k->cfg->common.reconnect_max_retries >= 0 && attempt >= k->cfg->common.reconnect_max_retries)) {
             gr_status_set_state(k->st, "failed");
-            fprintf(stderr, "gregor connect: %s: batch not written: %s\n", k->cfg->name, k->db->error);
+            fprintf(stderr, "gregor connect: %s: batch not written: %s\n", k->cfg->common.name, k->db->error);
             return -1;
         }
         gr_status_set_state(k->st, "reconnecting");
-        sleep_ms(k->cfg->reconnect_interval_ms);
+        gr_connect_sleep_ms(k->cfg->common.reconnect_interval_ms);
         if (connect_db(k) < 0) return -1;
     }
     pthread_mutex_lock(&k->st->lock);
@@ -260,7 +252,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     for (int i = 0; i < parts->cnt && !k->failed; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int64_t stored = -1;
-        gr_dbv q[3] = {text_param(k->cfg->name), text_param(p->topic), int_param(p->partition)};
+        gr_dbv q[3] = {text_param(k->cfg->common.name), text_param(p->topic), int_param(p->partition)};
         while (k->db->ops->query(k->db, offsets_select_sql, q, 3, read_offset_row, &stored) < 0) {
             gr_status_error(k->st, "database: %s", k->db->error);
             if (connect_db(k) < 0) {
@@ -269,9 +261,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             }
         }
         /* Without a stored offset, the reset policy decides (nothing is committed to the group). */
-        p->offset = stored >= 0              ? stored
-                    : k->cfg->reset_earliest ? RD_KAFKA_OFFSET_BEGINNING
-                                             : RD_KAFKA_OFFSET_END;
+        p->offset = stored >= 0                     ? stored
+                    : k->cfg->common.reset_earliest ? RD_KAFKA_OFFSET_BEGINNING
+                                                    : RD_KAFKA_OFFSET_END;
     }
     rd_kafka_assign(rk, parts);
 }
@@ -279,11 +271,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     sink *k = opaque;
     (void)rk;
-    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-        k->brokers_down = true;
-        gr_status_set_state(k->st, "reconnecting");
-    }
-    gr_status_error(k->st, "kafka: %s", reason);
+    gr_connect_note_kafka_error(&k->health, k->st, err, reason);
 }
 
 static void on_dlt_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -296,91 +284,8 @@ static void on_dlt_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
 }
 
 static rd_kafka_t *new_handle(sink *k, rd_kafka_type_t type) {
-    const gr_sink_config *c = k->cfg;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512], interval[32], group[256];
-    snprintf(interval, sizeof interval, "%lld", (long long)c->reconnect_interval_ms);
-    snprintf(group, sizeof group, "%s", c->group);
-    const char *base[] = {"bootstrap.servers",
-                          c->bootstrap,
-                          "reconnect.backoff.ms",
-                          interval,
-                          "reconnect.backoff.max.ms",
-                          interval,
-                          "client.id",
-                          "gregor-connect",
-                          NULL};
-    const char *consumer[] = {"group.id",
-                              group,
-                              "enable.auto.commit",
-                              "false",
-                              "enable.auto.offset.store",
-                              "false",
-                              "auto.offset.reset",
-                              c->reset_earliest ? "earliest" : "latest",
-                              "partition.assignment.strategy",
-                              "range",
-                              NULL};
-    const char *producer[] = {"acks", "all", "enable.idempotence", "true", NULL};
-    const char *const *lists[] = {base, type == RD_KAFKA_CONSUMER ? consumer : producer};
-    for (int l = 0; l < 2; l++)
-        for (const char *const *kv = lists[l]; kv[0]; kv += 2)
-            if (rd_kafka_conf_set(conf, kv[0], kv[1], errstr, sizeof errstr) != RD_KAFKA_CONF_OK) goto bad;
-    for (int i = 0; i < c->kafka_count; i++)
-        if (rd_kafka_conf_set(conf, c->kafka_keys[i], c->kafka_values[i], errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK)
-            goto bad;
-    rd_kafka_conf_set_opaque(conf, k);
-    rd_kafka_conf_set_error_cb(conf, on_kafka_error);
-    if (type == RD_KAFKA_CONSUMER)
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    else
-        rd_kafka_conf_set_dr_msg_cb(conf, on_dlt_delivery);
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
-    if (rk) return rk;
-    conf = NULL;
-bad:
-    if (conf) rd_kafka_conf_destroy(conf);
-    fprintf(stderr, "gregor connect: %s: %s\n", c->name, errstr);
-    gr_status_error(k->st, "kafka: %s", errstr);
-    return NULL;
-}
-
-static void update_lag(sink *k) {
-    rd_kafka_topic_partition_list_t *parts = NULL;
-    if (rd_kafka_assignment(k->consumer, &parts) || !parts) return;
-    rd_kafka_position(k->consumer, parts);
-    int64_t lag = 0;
-    for (int i = 0; i < parts->cnt; i++) {
-        int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(k->consumer, parts->elems[i].topic, parts->elems[i].partition, &lo,
-                                           &hi) ||
-            hi < 0)
-            continue;
-        int64_t pos = parts->elems[i].offset >= 0 ? parts->elems[i].offset : lo;
-        if (hi > pos) lag += hi - pos;
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
-    pthread_mutex_lock(&k->st->lock);
-    k->st->lag = lag;
-    pthread_mutex_unlock(&k->st->lock);
-}
-
-static void publish_metrics(sink *k) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return;
-    gr_status_write_json(k->st, f);
-    fclose(f);
-    if (k->cfg->metrics_topic && k->producer) {
-        rd_kafka_producev(
-            k->producer, RD_KAFKA_V_TOPIC(k->cfg->metrics_topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(k->cfg->name, strlen(k->cfg->name)), RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_END);
-    } else {
-        fprintf(stderr, "gregor connect: metrics %.*s\n", (int)len, buf);
-    }
-    free(buf);
+    gr_connect_callbacks cb = {k, on_kafka_error, on_rebalance, on_dlt_delivery};
+    return gr_connect_handle(&k->cfg->common, type, &cb, k->st);
 }
 
 int gr_sink_run(const gr_sink_config *cfg, gr_connector_status *st) {
@@ -391,29 +296,18 @@ int gr_sink_run(const gr_sink_config *cfg, gr_connector_status *st) {
     if (!k.docs || !k.cells || connect_db(&k) < 0) goto out;
     k.consumer = new_handle(&k, RD_KAFKA_CONSUMER);
     if (!k.consumer) goto out;
-    if (cfg->dead_letter_topic || cfg->metrics_topic) {
+    if (cfg->dead_letter_topic || cfg->common.metrics_topic) {
         k.producer = new_handle(&k, RD_KAFKA_PRODUCER);
         if (!k.producer) goto out;
     }
-    rd_kafka_poll_set_consumer(k.consumer);
-    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(cfg->topic_count);
-    for (int i = 0; i < cfg->topic_count; i++)
-        rd_kafka_topic_partition_list_add(subs, cfg->topics[i], RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t err = rd_kafka_subscribe(k.consumer, subs);
-    rd_kafka_topic_partition_list_destroy(subs);
-    if (err) {
-        gr_status_error(st, "subscribe: %s", rd_kafka_err2str(err));
-        goto out;
-    }
+    if (gr_connect_subscribe(k.consumer, &cfg->common, st) < 0) goto out;
     gr_status_set_state(st, "running");
-    int64_t next_lag_ms = 0, next_metrics_ms = gr_mono_ms() + cfg->metrics_interval_s * 1000;
-    int64_t down_since_ms = 0;
+    int64_t next_lag_ms = 0, next_metrics_ms = gr_mono_ms() + cfg->common.metrics_interval_s * 1000;
     while (!gr_stop_requested() && !k.failed) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(k.consumer, SINK_POLL_MS);
         if (msg) {
             if (!msg->err) {
-                if (k.brokers_down) gr_status_set_state(st, "running");
-                k.brokers_down = false;
+                gr_connect_note_traffic(&k.health, st);
                 handle_record(&k, msg);
             } else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 gr_status_error(st, "kafka: %s", rd_kafka_message_errstr(msg));
@@ -432,22 +326,20 @@ int gr_sink_run(const gr_sink_config *cfg, gr_connector_status *st) {
             break;
         }
         /* The broker down for longer than the reconnect policy allows: report and stop. */
-        if (k.brokers_down && !down_since_ms) down_since_ms = now;
-        if (!k.brokers_down) down_since_ms = 0;
-        if (down_since_ms && cfg->reconnect_max_retries >= 0 &&
-            now - down_since_ms > cfg->reconnect_interval_ms * (cfg->reconnect_max_retries + 1)) {
+        if (gr_connect_down_too_long(&k.health, &cfg->common, now)) {
             gr_status_set_state(st, "failed");
-            fprintf(stderr, "gregor connect: %s: brokers unreachable: %s\n", cfg->name, st->last_error);
+            fprintf(stderr, "gregor connect: %s: brokers unreachable: %s\n", cfg->common.name,
+                    st->last_error);
             rc = GR_EXIT_UNREACHABLE;
             goto out;
         }
         if (now >= next_lag_ms) {
-            update_lag(&k);
+            gr_connect_update_lag(k.consumer, st);
             next_lag_ms = now + SINK_STATUS_LAG_EVERY_MS;
         }
-        if (cfg->metrics_interval_s && now >= next_metrics_ms) {
-            publish_metrics(&k);
-            next_metrics_ms = now + cfg->metrics_interval_s * 1000;
+        if (cfg->common.metrics_interval_s && now >= next_metrics_ms) {
+            gr_connect_publish_metrics(&cfg->common, k.producer, st);
+            next_metrics_ms = now + cfg->common.metrics_interval_s * 1000;
         }
     }
     if (!k.failed && flush_batch(&k) == 0) rc = gr_stop_requested() ? GR_EXIT_OK : GR_EXIT_FAILED;
@@ -475,28 +367,7 @@ out:
 
 int gr_sink_config_parse(gr_sink_config *c, gr_conf_doc *doc, gr_conf_section *s, const char *bootstrap) {
     memset(c, 0, sizeof *c);
-    c->name = s->name;
-    c->bootstrap = gr_conf_str(s, "bootstrap", bootstrap);
-    const gr_conf_kv *topics = gr_conf_find(s, "topics");
-    if (!topics) return gr_conf_missing(doc, s, "topics");
-    c->topics_text = strdup(topics->value);
-    for (char *save = NULL, *t = strtok_r(c->topics_text, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        if (c->topic_count >= GR_SINK_TOPICS_MAX)
-            return gr_conf_error(doc, topics, "more than %d topics", GR_SINK_TOPICS_MAX);
-        c->topics[c->topic_count++] = t;
-    }
-    if (!c->topic_count) return gr_conf_error(doc, topics, "names no topic");
-    const char *group = gr_conf_str(s, "group", NULL);
-    if (group) {
-        c->group = strdup(group);
-    } else if (asprintf((char **)&c->group, "gregor-connect-%s", s->name) < 0) {
-        c->group = NULL;
-    }
-    if (!c->topics_text || !c->group) return gr_conf_error(doc, topics, "out of memory");
-    static const char *const resets[] = {"latest", "earliest", NULL};
-    int reset = gr_conf_choice(doc, s, "reset", resets, 0);
-    if (reset < 0) return -1;
-    c->reset_earliest = reset == 1;
+    if (gr_connect_common_parse(&c->common, doc, s, bootstrap) < 0) return -1;
     c->db_url = gr_conf_str(s, "db", NULL);
     if (!c->db_url) return gr_conf_missing(doc, s, "db");
     const gr_conf_kv *table = gr_conf_find(s, "table");
@@ -506,27 +377,13 @@ int gr_sink_config_parse(gr_sink_config *c, gr_conf_doc *doc, gr_conf_section *s
     if (gr_conf_bool(doc, s, "create_table", true, &c->create_table) < 0) return -1;
     if (gr_mapping_parse(&c->mapping, doc, s) < 0) return -1;
     if (gr_conf_i64(doc, s, "batch.count", 500, 1, 100000, &c->batch_count) < 0 ||
-        gr_conf_i64(doc, s, "batch.time_ms", 1000, 1, 3600000, &c->batch_time_ms) < 0 ||
-        gr_conf_i64(doc, s, "reconnect.interval_ms", 1000, 1, 3600000, &c->reconnect_interval_ms) < 0 ||
-        gr_conf_i64(doc, s, "reconnect.max_retries", 30, -1, INT32_MAX, &c->reconnect_max_retries) < 0 ||
-        gr_conf_i64(doc, s, "metrics_interval_s", 0, 0, 86400, &c->metrics_interval_s) < 0)
+        gr_conf_i64(doc, s, "batch.time_ms", 1000, 1, 3600000, &c->batch_time_ms) < 0)
         return -1;
     c->dead_letter_topic = gr_conf_str(s, "dead_letter_topic", NULL);
-    c->metrics_topic = gr_conf_str(s, "metrics_topic", NULL);
-    for (int i = 0; i < s->count; i++) {
-        gr_conf_kv *kv = &s->entries[i];
-        if (strncmp(kv->key, "kafka.", 6)) continue;
-        if (c->kafka_count >= GR_CONNECT_KAFKA_PROPS_MAX)
-            return gr_conf_error(doc, kv, "too many kafka.* settings");
-        kv->used = true;
-        c->kafka_keys[c->kafka_count] = kv->key + 6;
-        c->kafka_values[c->kafka_count++] = kv->value;
-    }
     return gr_conf_check_unused(doc, s);
 }
 
 void gr_sink_config_free(gr_sink_config *c) {
-    free(c->topics_text);
-    free((char *)c->group);
+    gr_connect_common_free(&c->common);
     gr_mapping_free(&c->mapping);
 }

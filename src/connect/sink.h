@@ -14,32 +14,18 @@
 #include <stdint.h>
 
 #include "connect/config_file.h"
+#include "connect/connector_config.h"
 #include "connect/mapping.h"
 #include "connect/status.h"
 
-#define GR_SINK_TOPICS_MAX 32
-#define GR_CONNECT_KAFKA_PROPS_MAX 64
-
 typedef struct gr_sink_config {
-    const char *name;
-    const char *bootstrap;
-    const char *topics[GR_SINK_TOPICS_MAX];
-    int topic_count;
-    char *topics_text; /* owns the names above */
-    const char *group;
-    bool reset_earliest;
+    gr_connect_common common; /* topics, group, reset, reconnect.*, metrics, kafka.* */
     const char *db_url;
     const char *table;
     bool create_table;
     gr_mapping mapping;
     int64_t batch_count, batch_time_ms;
     const char *dead_letter_topic;
-    int64_t reconnect_interval_ms, reconnect_max_retries;
-    int64_t metrics_interval_s;
-    const char *metrics_topic;
-    const char *kafka_keys[GR_CONNECT_KAFKA_PROPS_MAX];
-    const char *kafka_values[GR_CONNECT_KAFKA_PROPS_MAX];
-    int kafka_count;
 } gr_sink_config;
 
 /* Reads a [sink NAME] section; file-level `bootstrap` is the default broker. Returns 0 or -1. */

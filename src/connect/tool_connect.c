@@ -19,6 +19,7 @@
 #include "cli/signals.h"
 #include "cli/tools.h"
 #include "connect/config_file.h"
+#include "connect/pipeline.h"
 #include "connect/sink.h"
 #include "connect/status.h"
 
@@ -26,7 +27,11 @@
 #define CONNECT_STATE_DIR_DEFAULT "gregor-connect-state"
 
 typedef struct running {
-    gr_sink_config cfg;
+    bool is_pipeline;
+    union {
+        gr_sink_config sink;
+        gr_pipeline_config pipeline;
+    } cfg;
     gr_connector_status status;
     pthread_t thread;
     int rc;
@@ -38,7 +43,8 @@ static const gr_opt_spec run_specs[] = {{0, NULL, 0, NULL, NULL}};
 static const gr_tool_help run_help = {
     "connect run", "FILE [-b HOST:PORT]",
     "Runs the connectors described in FILE (see docs/connect.md): [sink NAME] sections consume\n"
-    "topics into SQL tables. Status goes to the file's state_dir, read by 'gregor connect status'.",
+    "topics into SQL tables, [pipeline NAME] sections topics into a topic. Status goes to the\n"
+    "file's state_dir, read by 'gregor connect status'.",
     "  gregor connect run ping.conf\n"};
 
 static int no_opts(void *ud, int id, const char *v, gr_cli_common *c) {
@@ -51,7 +57,8 @@ static int no_opts(void *ud, int id, const char *v, gr_cli_common *c) {
 
 static void *run_thread(void *arg) {
     running *r = arg;
-    r->rc = gr_sink_run(&r->cfg, &r->status);
+    r->rc = r->is_pipeline ? gr_pipeline_run(&r->cfg.pipeline, &r->status)
+                           : gr_sink_run(&r->cfg.sink, &r->status);
     r->done = 1;
     return NULL;
 }
@@ -75,24 +82,26 @@ static int connect_run(int argc, char **argv) {
     const char *state_dir = gr_conf_str(file, "state_dir", CONNECT_STATE_DIR_DEFAULT);
     if (gr_conf_check_unused(&doc, file) < 0) goto bad_config;
     if (doc.section_count < 2) {
-        snprintf(doc.error, sizeof doc.error, "%s: no [sink NAME] section", doc.path);
+        snprintf(doc.error, sizeof doc.error, "%s: no [sink NAME] or [pipeline NAME] section", doc.path);
         goto bad_config;
     }
     conns = calloc((size_t)doc.section_count, sizeof *conns);
     if (!conns) goto bad_config;
     for (int i = 1; i < doc.section_count; i++) {
         gr_conf_section *s = &doc.sections[i];
-        if (strcmp(s->kind, "sink")) {
-            snprintf(doc.error, sizeof doc.error, "%s:%d: section [%s %s]: unknown kind '%s' (expected sink)",
-                     doc.path, s->line, s->kind, s->name, s->kind);
+        running *r = &conns[count];
+        r->is_pipeline = !strcmp(s->kind, "pipeline");
+        if (!r->is_pipeline && strcmp(s->kind, "sink")) {
+            snprintf(doc.error, sizeof doc.error,
+                     "%s:%d: section [%s %s]: unknown kind '%s' (expected sink or pipeline)", doc.path,
+                     s->line, s->kind, s->name, s->kind);
             goto bad_config;
         }
-        if (gr_sink_config_parse(&conns[count].cfg, &doc, s, bootstrap) < 0) {
-            count++;
-            goto bad_config;
-        }
-        gr_status_init(&conns[count].status, s->name, "sink");
         count++;
+        if ((r->is_pipeline ? gr_pipeline_config_parse(&r->cfg.pipeline, &doc, s, bootstrap)
+                            : gr_sink_config_parse(&r->cfg.sink, &doc, s, bootstrap)) < 0)
+            goto bad_config;
+        gr_status_init(&r->status, s->name, r->is_pipeline ? "pipeline" : "sink");
     }
     if (mkdir(state_dir, 0755) < 0 && errno != EEXIST) {
         gr_err(run_help.command, "cannot create state_dir %s: %s", state_dir, strerror(errno));
@@ -123,7 +132,12 @@ static int connect_run(int argc, char **argv) {
 bad_config:
     gr_err(run_help.command, "%s", doc.error);
 done:
-    for (int i = 0; i < count; i++) gr_sink_config_free(&conns[i].cfg);
+    for (int i = 0; i < count; i++) {
+        if (conns[i].is_pipeline)
+            gr_pipeline_config_free(&conns[i].cfg.pipeline);
+        else
+            gr_sink_config_free(&conns[i].cfg.sink);
+    }
     free(conns);
     gr_conf_free(&doc);
 out:
@@ -133,7 +147,7 @@ out:
 
 int gr_tool_connect(int argc, char **argv) {
     static const gr_subcommand subs[] = {
-        {"run", connect_run, "run the connectors of a file: topics into SQL tables"},
+        {"run", connect_run, "run the connectors of a file: topics into SQL tables or into topics"},
         {"status", gr_tool_connect_status, "state and counters of the connectors (--json)"},
         {NULL, NULL, NULL},
     };

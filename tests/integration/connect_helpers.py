@@ -166,3 +166,13 @@ def wait_rows(db, sql, want, timeout_s=60.0):
         return n >= want and n
 
     return helpers.wait_until(ok, timeout_s, 0.2, "%s to reach %d" % (sql, want))
+
+
+def assert_config_refused(gregor_bin, tmp_path, text, where):
+    """`gregor connect run` on a file of `text` (after one comment line) exits 2 naming `where`."""
+    from cli_helpers import EXIT_USAGE, run
+    path = tmp_path / "bad.conf"
+    path.write_text("# connectors\n" + text)
+    r = run(gregor_bin, ["connect", "run", str(path)])
+    assert r.rc == EXIT_USAGE, r
+    assert str(path) + where in r.stderr, r

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 import helpers
-from cli_helpers import EXIT_OK, EXIT_USAGE, Cli
-from connect_helpers import make_db, postgres, wait_rows  # noqa: F401 - fixtures
+from cli_helpers import EXIT_OK, Cli
+from connect_helpers import assert_config_refused, make_db, postgres, wait_rows  # noqa: F401 - fixtures
 from test_connect_sql import PING_ROWS, create_ping_sensor
 
 CONNECTOR_STOP_TIMEOUT_S = 30
@@ -198,9 +198,4 @@ def test_broker_restart_connector_carries_on(cli, broker, make_db, connectors, u
     ('[sink a]\ndb = "sqlite:x.db"\n', ":2: key 'topics': missing"),
 ])
 def test_malformed_config_names_file_line_key(gregor_bin, tmp_path, text, where):
-    from cli_helpers import run
-    path = tmp_path / "bad.conf"
-    path.write_text("# connectors\n" + text)
-    r = run(gregor_bin, ["connect", "run", str(path)])
-    assert r.rc == EXIT_USAGE, r
-    assert str(path) + where in r.stderr, r
+    assert_config_refused(gregor_bin, tmp_path, text, where)
