@@ -179,7 +179,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 static int wait_acks(pipeline *p) {
     int64_t stop_deadline = 0;
     while (p->in_flight) {
-        rd_kafka_poll(p->producer, PIPELINE_POLL_MS);
+        rd_kafka_flush(p->producer, PIPELINE_POLL_MS); /* sends at once (no linger) and serves reports */
         int64_t now = gr_mono_ms();
         if (gr_connect_down_too_long(&p->health, &p->cfg->common, now)) {
             p->rc = GR_EXIT_UNREACHABLE;

@@ -282,8 +282,9 @@ def test_failed_events_committed_past_when_not_retried(cli, broker, connectors, 
         broker, src, dst, group="nr", extra="batch.count = 4\nretry_failed_events = false\n")))
     helpers.wait_until(lambda: committed(broker, "nr", src) == {0: 5, 1: 5}, 60, 0.3, "committed past")
     assert sorted(ids_of(read_topic(broker, dst, 5))) == [0, 2, 4, 6, 8]
-    st = helpers.wait_until(lambda: [s for s in status(cli) if s["errors"] >= 5], 30, 0.3, "errors counted")
-    assert st[0]["records_out"] == 5 and st[0]["state"] == "running"
+    st = helpers.wait_until(lambda: [s for s in status(cli) if s["errors"] >= 5 and s["records_out"] == 5], 30,
+                            0.3, "errors counted")
+    assert st[0]["records_in"] == 10 and st[0]["state"] == "running"
 
 
 def test_failed_events_retried_then_pipeline_fails(cli, broker, connectors, unique_topic):
