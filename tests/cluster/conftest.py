@@ -2,7 +2,7 @@
 
 GREGOR_CLUSTER_IMPL=gregor (default) runs Gregor brokers, =kafka-zk Apache Kafka 3.9 in ZooKeeper
 mode (see cluster_harness.py). Per-test cluster settings:
-    @pytest.mark.cluster(settings={"min.insync.replicas": "2"}, size=3, plain=False)
+    @pytest.mark.cluster(settings={"min.insync.replicas": "2"}, size=3, plain=False, chroot="/kafka")
 `plain=True` drops the harness's short timeouts (the lecture's server.properties as written).
 The logs of every broker and of ZooKeeper are attached to the report of a failed test.
 """
@@ -30,7 +30,7 @@ FAST_SETTINGS = {
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "cluster(settings=None, size=3, plain=False): how the `cluster` fixture is set up")
+        "markers", "cluster(settings=None, size=3, plain=False, chroot=''): how the `cluster` fixture is set up")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,10 +71,11 @@ def cluster_factory(request, tmp_path, zookeeper):
     if cluster_harness.IMPL == "gregor" and not cluster_harness.gregor_bin().exists():
         pytest.fail("%s not found: run `make` first" % cluster_harness.gregor_bin(), pytrace=False)
 
-    def make(settings=None, size=3, plain=False, start=True):
+    def make(settings=None, size=3, plain=False, start=True, chroot=""):
         merged = {} if plain else dict(FAST_SETTINGS)
         merged.update(settings or {})
-        c = cluster_harness.Cluster(zookeeper, tmp_path / ("cluster%d" % len(made)), size, merged)
+        c = cluster_harness.Cluster(zookeeper, tmp_path / ("cluster%d" % len(made)), size, merged,
+                                    chroot=chroot)
         made.append(c)
         _remember(request, c)
         if start:
@@ -92,7 +93,8 @@ def cluster_factory(request, tmp_path, zookeeper):
 def cluster(request, cluster_factory):
     marker = request.node.get_closest_marker("cluster")
     kwargs = dict(marker.kwargs) if marker else {}
-    return cluster_factory(kwargs.get("settings"), kwargs.get("size", 3), kwargs.get("plain", False))
+    return cluster_factory(kwargs.get("settings"), kwargs.get("size", 3), kwargs.get("plain", False),
+                           chroot=kwargs.get("chroot", ""))
 
 
 @pytest.fixture

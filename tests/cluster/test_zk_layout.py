@@ -1,7 +1,11 @@
 """Kafka's ZooKeeper layout, JSON as Kafka writes it, so zkCli habits read a cluster as expected:
 /brokers/ids/N, /brokers/topics/T, .../partitions/P/state, /controller, /controller_epoch,
-/cluster/id, /config/topics/T; and a new controller when the controller dies."""
+/cluster/id, /config/topics/T; a new controller when the controller dies; producer-id blocks;
+a second broker with a taken id; a chroot."""
 
+import pytest
+
+import cli_helpers
 import cluster_harness
 
 
@@ -113,3 +117,23 @@ def test_a_second_broker_with_the_same_id_refuses_to_start(cluster, tmp_path):
     # The first broker 0 keeps its registration.
     reg, stat = cluster.zk_json("/brokers/ids/0")
     assert reg["port"] == cluster.broker(0).port, reg
+
+
+@pytest.mark.cluster(chroot="/kafka")
+def test_a_chroot_holds_the_whole_cluster(cluster, unique_topic):
+    """zookeeper.connect=host:port/kafka: every node lives under /kafka (created if missing), the
+    root stays clean, and a tool given the same connect string finds the cluster."""
+    from kazoo.exceptions import NoNodeError
+
+    topic = cluster.create_topic(unique_topic("chroot"), partitions=1, replication_factor=3)
+    root = cluster.zk.client()  # no chroot: sees the whole tree
+    assert {int(x) for x in root.get_children("/kafka/brokers/ids")} == set(cluster.brokers)
+    assert topic in root.get_children("/kafka/brokers/topics")
+    for outside in ("/brokers", "/controller", "/cluster"):
+        with pytest.raises(NoNodeError):
+            root.get_children(outside)
+    if cluster_harness.IMPL == "gregor":
+        r = cli_helpers.run(cluster_harness.gregor_bin(),
+                            ["topic", "describe", topic, "--zookeeper", cluster.zk.connect + "/kafka", "--json"])
+        assert r.rc == cli_helpers.EXIT_OK, r
+        assert r.json()["topics"][0]["partitions"][0]["leader"] in cluster.brokers, r
