@@ -265,12 +265,43 @@ def test_broker_restart_pipeline_carries_on(cli, broker, connectors, unique_topi
     connectors.start(connectors.write(pipeline_conf(
         broker, src, dst, extra="batch.count = 5\nreconnect.interval_ms = 200\nreconnect.max_retries = 1000\n")))
     read_topic(broker, dst, 50)
-    broker.restart()
+    broker.stop()
+    helpers.wait_until(lambda: [s for s in status(cli) if s["state"] == "reconnecting"], 60, 0.3, "reconnecting")
+    broker.start()
     produce(broker, src, [{"value": json.dumps({"id": i}).encode()} for i in range(50, 100)])
     out = ids_of(read_topic(broker, dst, 100))
     assert set(out) == set(range(100)), "records lost across the broker restart"
     st = helpers.wait_until(lambda: [s for s in status(cli) if s["records_in"] >= 100], 60, 0.3, "status")
     assert st[0]["state"] == "running"
+
+
+def test_brokers_gone_past_the_policy_fail_the_pipeline(cli, broker, connectors, unique_topic):
+    src = cli.create_topic(unique_topic("gone_in"))
+    dst = cli.create_topic(unique_topic("gone_out"))
+    produce(broker, src, [{"value": b'{"id": 0}'}])
+    p = connectors.start(connectors.write(pipeline_conf(
+        broker, src, dst, extra="reconnect.interval_ms = 200\nreconnect.max_retries = 2\n")))
+    read_topic(broker, dst, 1)
+    broker.stop()
+    assert p.wait(60) == 4, "exit 4: brokers unreachable"
+    assert "brokers unreachable" in (connectors.tmp_path / "connect0.log").read_text()
+
+
+def test_metrics_published_to_a_topic(cli, broker, connectors, unique_topic):
+    src = cli.create_topic(unique_topic("m_in"))
+    dst = cli.create_topic(unique_topic("m_out"))
+    metrics = cli.create_topic(unique_topic("metrics"))
+    produce(broker, src, [{"value": b'{"id": %d}' % i} for i in range(3)])
+    connectors.start(connectors.write(pipeline_conf(
+        broker, src, dst, extra='metrics_interval_s = 1\nmetrics_topic = "%s"\n' % metrics)))
+    read_topic(broker, dst, 3)
+
+    def counted():
+        got = [json.loads(m.value()) for m in read_topic(broker, metrics, 1)]
+        return [g for g in got if g["records_out"] == 3] or False
+
+    m = helpers.wait_until(counted, 60, 0.5, "metrics with the records out")[0]
+    assert m["type"] == "pipeline" and m["name"] == "pipe" and m["records_in"] == 3
 
 
 def test_failed_events_committed_past_when_not_retried(cli, broker, connectors, unique_topic):
