@@ -9,8 +9,8 @@
 #include "base/clock.h"
 #include "cli/signals.h"
 
-static rd_kafka_conf_t *kafka_conf(const gr_connect_common *c, rd_kafka_type_t type, char *err,
-                                   size_t err_size) {
+static rd_kafka_conf_t *kafka_conf(const gr_connect_common *c, rd_kafka_type_t type,
+                                   const char *const *defaults, char *err, size_t err_size) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char interval[32];
     snprintf(interval, sizeof interval, "%lld", (long long)c->reconnect_interval_ms);
@@ -35,8 +35,10 @@ static rd_kafka_conf_t *kafka_conf(const gr_connect_common *c, rd_kafka_type_t t
                               "range",
                               NULL};
     const char *producer[] = {"acks", "all", "enable.idempotence", "true", NULL};
-    const char *const *lists[] = {base, type == RD_KAFKA_CONSUMER ? consumer : producer};
-    for (int l = 0; l < 2; l++)
+    const char *none[] = {NULL};
+    const char *const *lists[] = {base, type == RD_KAFKA_CONSUMER ? consumer : producer,
+                                  defaults ? defaults : none};
+    for (int l = 0; l < 3; l++)
         for (const char *const *kv = lists[l]; kv[0]; kv += 2)
             if (rd_kafka_conf_set(conf, kv[0], kv[1], err, err_size) != RD_KAFKA_CONF_OK) goto bad;
     for (int i = 0; i < c->kafka_count; i++)
@@ -51,7 +53,8 @@ bad:
 rd_kafka_t *gr_connect_handle(const gr_connect_common *c, rd_kafka_type_t type,
                               const gr_connect_callbacks *cb, gr_connector_status *st) {
     char err[512];
-    rd_kafka_conf_t *conf = kafka_conf(c, type, err, sizeof err);
+    rd_kafka_conf_t *conf =
+        kafka_conf(c, type, type == RD_KAFKA_CONSUMER ? cb->consumer_defaults : NULL, err, sizeof err);
     if (conf) {
         rd_kafka_conf_set_opaque(conf, cb->opaque);
         rd_kafka_conf_set_error_cb(conf, cb->error);

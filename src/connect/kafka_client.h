@@ -18,13 +18,14 @@
 
 #include <librdkafka/rdkafka.h>
 
-/* What a connector hooks into its handles; the callbacks get `opaque`. */
+/* What a connector hooks into its handles (the callbacks get `opaque`), and its own defaults. */
 typedef struct gr_connect_callbacks {
     void *opaque;
     void (*error)(rd_kafka_t *rk, int err, const char *reason, void *opaque);
     void (*rebalance)(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                       void *opaque);                                             /* consumers */
     void (*delivery)(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque); /* producers */
+    const char *const *consumer_defaults; /* key, value, ..., NULL: before kafka.* (NULL: none) */
 } gr_connect_callbacks;
 
 /* A consumer (group, no auto commit, no auto offset store, reset policy) or an idempotent acks=all

@@ -33,10 +33,12 @@
 #define PIPELINE_CLOSE_FLUSH_MS 5000
 /* Settled offsets are committed (asynchronously) at most this often while running. */
 #define PIPELINE_COMMIT_EVERY_MS 100
+/* Records taken from the consumer per call when many are ready. */
+#define PIPELINE_CONSUME_MAX 512
 /* Batches in flight: enough events to keep the producer busy with small batches, a few big ones. */
-#define PIPELINE_WINDOW_EVENTS 4096
+#define PIPELINE_WINDOW_EVENTS 65536
 #define PIPELINE_WINDOW_MIN 4
-#define PIPELINE_WINDOW_MAX 1024
+#define PIPELINE_WINDOW_MAX 65536
 
 typedef struct batch {
     rd_kafka_message_t **events; /* consumed records, held until committed */
@@ -52,6 +54,7 @@ typedef struct pipeline {
     const gr_pipeline_config *cfg;
     gr_connector_status *st;
     rd_kafka_t *consumer, *producer;
+    rd_kafka_queue_t *queue; /* the consumer's, for taking records many at a time */
     gr_connect_health health;
     batch *window; /* a ring: [head, head + sent) produced, head + sent the one filling */
     size_t window_size, head, sent;
@@ -272,7 +275,10 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
 }
 
 static rd_kafka_t *new_handle(pipeline *p, rd_kafka_type_t type) {
-    gr_connect_callbacks cb = {p, on_kafka_error, on_rebalance, on_delivery};
+    /* The batches in flight hold their records; a deeper prefetch keeps the fetcher going meanwhile
+       (bounded by queued.max.messages.kbytes all the same). */
+    static const char *const consumer_defaults[] = {"queued.min.messages", "1000000", NULL};
+    gr_connect_callbacks cb = {p, on_kafka_error, on_rebalance, on_delivery, consumer_defaults};
     return gr_connect_handle(&p->cfg->common, type, &cb, p->st);
 }
 
@@ -285,26 +291,51 @@ static void add_event(pipeline *p, rd_kafka_message_t *msg) {
     b->events[b->count++] = msg;
 }
 
+/* A consumed record joins the filling batch, which goes out when full. */
+static void take_record(pipeline *p, rd_kafka_message_t *msg) {
+    if (msg->err) {
+        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            gr_status_error(p->st, "kafka: %s", rd_kafka_message_errstr(msg));
+        rd_kafka_message_destroy(msg);
+        return;
+    }
+    gr_connect_note_traffic(&p->health, p->st);
+    add_event(p, msg);
+    if ((int64_t)filling(p)->count >= p->cfg->batch_count) send_filling(p);
+}
+
+/* Records the window can still take: the rest of the filling batch and the free batches after it
+   (a batch is sent when full, so this is at least 1 unless the window is full). */
+static size_t room(pipeline *p) {
+    if (p->sent + 1 >= p->window_size) return 0;
+    return (p->window_size - 1 - p->sent) * (size_t)p->cfg->batch_count - filling(p)->count;
+}
+
+/* Takes what the consumer has ready (many at a time), else waits up to a poll for one record. */
+static size_t consume(pipeline *p) {
+    rd_kafka_message_t *msgs[PIPELINE_CONSUME_MAX];
+    size_t want = room(p);
+    if (!want) return 0;
+    ssize_t n = rd_kafka_consume_batch_queue(p->queue, 0, msgs,
+                                             want < PIPELINE_CONSUME_MAX ? want : PIPELINE_CONSUME_MAX);
+    if (n <= 0) {
+        msgs[0] = rd_kafka_consumer_poll(p->consumer, PIPELINE_POLL_MS);
+        n = msgs[0] ? 1 : 0;
+    }
+    for (ssize_t i = 0; i < n; i++) take_record(p, msgs[i]);
+    return (size_t)n;
+}
+
 static void run_loop(pipeline *p) {
     const gr_pipeline_config *c = p->cfg;
     int64_t next_lag_ms = 0, next_metrics_ms = gr_mono_ms() + c->common.metrics_interval_s * 1000;
     while (!gr_stop_requested() && !p->failed) {
-        /* A full window: wait for the oldest batch before reading more. */
-        bool window_full = p->sent + 1 >= p->window_size;
-        rd_kafka_message_t *msg = window_full ? NULL : rd_kafka_consumer_poll(p->consumer, PIPELINE_POLL_MS);
-        if (msg && !msg->err) {
-            gr_connect_note_traffic(&p->health, p->st);
-            add_event(p, msg);
-        } else if (msg) {
-            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                gr_status_error(p->st, "kafka: %s", rd_kafka_message_errstr(msg));
-            rd_kafka_message_destroy(msg);
-        }
+        bool window_full = !room(p); /* then wait for the oldest batch before reading more */
+        size_t got = consume(p);
         int64_t now = gr_mono_ms();
         batch *b = filling(p);
-        if (b->count && ((int64_t)b->count >= c->batch_count || now - b->started_ms >= c->batch_time_ms))
-            send_filling(p);
-        if (serve_reports(p, window_full || (!msg && p->sent)) < 0) break;
+        if (b->count && now - b->started_ms >= c->batch_time_ms) send_filling(p);
+        if (serve_reports(p, window_full || (!got && p->sent)) < 0) break;
         if (now >= next_lag_ms) {
             gr_connect_update_lag(p->consumer, p->st);
             next_lag_ms = now + PIPELINE_LAG_EVERY_MS;
@@ -346,7 +377,8 @@ int gr_pipeline_run(const gr_pipeline_config *cfg, gr_connector_status *st) {
     gr_pipe_scratch_init(&p.scratch);
     if (alloc_window(&p) == 0 && (p.producer = new_handle(&p, RD_KAFKA_PRODUCER)) &&
         (p.consumer = new_handle(&p, RD_KAFKA_CONSUMER)) &&
-        gr_connect_subscribe(p.consumer, &cfg->common, st) == 0) {
+        gr_connect_subscribe(p.consumer, &cfg->common, st) == 0 &&
+        (p.queue = rd_kafka_queue_get_consumer(p.consumer))) {
         gr_status_set_state(st, "running");
         run_loop(&p);
     } else {
@@ -355,6 +387,7 @@ int gr_pipeline_run(const gr_pipeline_config *cfg, gr_connector_status *st) {
     int rc = p.rc ? p.rc : p.failed ? GR_EXIT_FAILED : GR_EXIT_OK;
     gr_status_set_state(st, rc ? "failed" : "stopped");
     if (p.window) give_up_all(&p); /* uncommitted: read again after a restart */
+    if (p.queue) rd_kafka_queue_destroy(p.queue);
     if (p.consumer) {
         rd_kafka_consumer_close(p.consumer);
         rd_kafka_destroy(p.consumer);

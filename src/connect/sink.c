@@ -284,7 +284,7 @@ static void on_dlt_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
 }
 
 static rd_kafka_t *new_handle(sink *k, rd_kafka_type_t type) {
-    gr_connect_callbacks cb = {k, on_kafka_error, on_rebalance, on_dlt_delivery};
+    gr_connect_callbacks cb = {k, on_kafka_error, on_rebalance, on_dlt_delivery, NULL};
     return gr_connect_handle(&k->cfg->common, type, &cb, k->st);
 }
 

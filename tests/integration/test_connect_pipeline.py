@@ -162,6 +162,24 @@ def test_echo_example_carries_key_headers_partition(cli, broker, connectors, uni
     assert "echo" in table and "pipeline" in table and "running" in table
 
 
+def test_metadata_set_by_templates(cli, broker, connectors, unique_topic):
+    src = cli.create_topic(unique_topic("md_in"), 2)
+    dst = cli.create_topic(unique_topic("md_out"), 2)
+    produce(broker, src, [{"value": b'{"n": 0}', "key": b"a", "partition": 1, "timestamp": 1600000000000,
+                           "headers": [("dropped", b"x")]}])
+    connectors.start(connectors.write(pipeline_conf(broker, src, dst, extra="""output.key = "{key}@{partition}"
+output.headers = "none"
+output.partition = 0
+output.timestamp = "now"
+header.ts = "{timestamp}"
+header.where = "{topic}:{partition}:{offset} {{literal}}"
+""")))
+    [m] = read_topic(broker, dst, 1)
+    assert m.key() == b"a@1" and m.partition() == 0
+    assert m.headers() == [("ts", b"1600000000000"), ("where", ("%s:1:0 {literal}" % src).encode())]
+    assert m.timestamp()[1] > 1600000000000, "output.timestamp = now"
+
+
 def values_of_arrays(records):
     return [json.loads(m.value()) for m in records]
 
