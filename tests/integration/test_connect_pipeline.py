@@ -289,8 +289,8 @@ def test_broker_restart_pipeline_carries_on(cli, broker, connectors, unique_topi
     produce(broker, src, [{"value": json.dumps({"id": i}).encode()} for i in range(50, 100)])
     out = ids_of(read_topic(broker, dst, 100))
     assert set(out) == set(range(100)), "records lost across the broker restart"
-    st = helpers.wait_until(lambda: [s for s in status(cli) if s["records_in"] >= 100], 60, 0.3, "status")
-    assert st[0]["state"] == "running"
+    helpers.wait_until(lambda: [s for s in status(cli) if s["records_in"] >= 100 and s["state"] == "running"],
+                       60, 0.3, "running again")
 
 
 def test_brokers_gone_past_the_policy_fail_the_pipeline(cli, broker, connectors, unique_topic):
