@@ -5,6 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <librdkafka/rdkafka.h>
+
+/* librdkafka judges kafka.* when the file is read, so a typo is reported by file, line and key. */
+static int check_kafka_settings(const gr_connect_common *c, gr_conf_doc *doc, gr_conf_section *s) {
+    if (!c->kafka_count) return 0;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    int rc = 0;
+    for (int i = 0; i < c->kafka_count && !rc; i++) {
+        char err[256];
+        if (rd_kafka_conf_set(conf, c->kafka_keys[i], c->kafka_values[i], err, sizeof err) !=
+            RD_KAFKA_CONF_OK) {
+            char key[256];
+            snprintf(key, sizeof key, "kafka.%s", c->kafka_keys[i]);
+            rc = gr_conf_error(doc, gr_conf_find(s, key), "%s", err);
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
 int gr_connect_common_parse(gr_connect_common *c, gr_conf_doc *doc, gr_conf_section *s,
                             const char *bootstrap) {
     memset(c, 0, sizeof *c);
@@ -45,7 +65,7 @@ int gr_connect_common_parse(gr_connect_common *c, gr_conf_doc *doc, gr_conf_sect
         c->kafka_keys[c->kafka_count] = kv->key + 6;
         c->kafka_values[c->kafka_count++] = kv->value;
     }
-    return 0;
+    return check_kafka_settings(c, doc, s);
 }
 
 void gr_connect_common_free(gr_connect_common *c) {

@@ -366,6 +366,10 @@ def test_failed_events_retried_then_pipeline_fails(cli, broker, connectors, uniq
      ":5: key 'batch.count': expected a whole number"),
     ('[pipeline a]\ntopics = "t"\noutput_topic = "o"\ntypo = 1\n', ":5: key 'typo': unknown key"),
     ('[pipe a]\ntopics = "t"\n', ":2: section [pipe a]: unknown kind 'pipe'"),
+    ('[pipeline a]\ntopics = "t"\noutput_topic = "o"\nkafka.no.such.setting = "1"\n',
+     ":5: key 'kafka.no.such.setting': No such configuration property"),
+    ('[pipeline a]\ntopics = "t"\noutput_topic = "o"\nkafka.linger.ms = "soon"\n',
+     ":5: key 'kafka.linger.ms': "),
 ])
 def test_malformed_config_names_file_line_key(gregor_bin, tmp_path, text, where):
     assert_config_refused(gregor_bin, tmp_path, text, where)
