@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "cli/exit_codes.h"
 #include "cli/signals.h"
 #include "connect/kafka_client.h"
@@ -92,6 +93,7 @@ static void produce_pending(pipeline *p, batch *b) {
 /* The filling batch goes out: its outputs are produced and it joins the window. */
 static void send_filling(pipeline *p) {
     batch *b = filling(p);
+    GR_ASSERT(b->count > 0 && p->sent + 1 < p->window_size); /* room() keeps a slot for the next one */
     bool array = p->cfg->emit_array;
     b->output_count = array ? 1 : b->count;
     for (size_t i = 0; i < b->output_count; i++)
@@ -107,6 +109,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     if (!o || o->state != GR_OUT_IN_FLIGHT) return; /* a metrics record, or a batch given up on */
     batch *b = o->batch;
+    GR_ASSERT(b->in_flight > 0);
     b->in_flight--;
     if (m->err) {
         o->state = GR_OUT_FAILED;
@@ -183,6 +186,8 @@ static int settle_oldest(pipeline *p) {
             if (!tp) tp = rd_kafka_topic_partition_list_add(p->uncommitted, topic, m->partition);
             if (m->offset + 1 > tp->offset) tp->offset = m->offset + 1;
         }
+        for (size_t i = 0; i < b->output_count; i++) /* settled: acknowledged, or failed and counted */
+            GR_ASSERT(b->outputs[i].state != GR_OUT_IN_FLIGHT && b->outputs[i].state != GR_OUT_PENDING);
         for (size_t i = 0; i < b->output_count; i++) acked += b->outputs[i].state == GR_OUT_ACKED;
         clear_batch(b);
         p->head = (p->head + 1) % p->window_size;

@@ -151,5 +151,6 @@ int gr_tool_connect(int argc, char **argv) {
         {"status", gr_tool_connect_status, "state and counters of the connectors (--json)"},
         {NULL, NULL, NULL},
     };
-    return gr_dispatch_sub("connect", "Connectors between topics and SQL databases.", subs, argc, argv);
+    return gr_dispatch_sub("connect", "Connectors: topics into SQL tables and topics into topics.", subs,
+                           argc, argv);
 }
