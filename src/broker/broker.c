@@ -32,7 +32,7 @@ gr_topic *gr_broker_topic_auto(gr_broker *b, gr_str name, bool allow_create, int
 static void wake_loop(void *ud) {
     gr_broker *b = ud;
     gr_loop *l = gr_loop_current();
-    if (l) gr_fetch_waiters_recheck(b->waiters[gr_loop_index(l)]);
+    if (l && b->waiters[gr_loop_index(l)]) gr_fetch_waiters_recheck(b->waiters[gr_loop_index(l)]);
 }
 
 void gr_broker_data_arrived(gr_broker *b) {

@@ -223,7 +223,11 @@ int gr_broker_main(int argc, char **argv) {
     GR_INFO("broker", "stopping");
     running_server = NULL;
     if (b->cluster) gr_cluster_stop(b->cluster);
-    for (int i = 0; i < b->loop_count; i++) gr_fetch_waiters_free(b->waiters[i]);
+    /* Posted wake-ups still to run (gr_server_free drains them) find no waiters (broker.c). */
+    for (int i = 0; i < b->loop_count; i++) {
+        gr_fetch_waiters_free(b->waiters[i]);
+        b->waiters[i] = NULL;
+    }
     /* Flush callbacks post replies to the loops: let them land before the loops are freed
        (gr_server_free runs what they posted). */
     gr_flusher_stop(b->flusher);
