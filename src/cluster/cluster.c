@@ -187,6 +187,14 @@ static void rejoin(gr_cluster *c) {
     gr_cluster_mark_dirty(c);
 }
 
+static void run_all(gr_cluster *c, gr_cluster_work *work) {
+    while (work) {
+        gr_cluster_work *next_work = work->next;
+        work->run(c, work);
+        work = next_work;
+    }
+}
+
 static void *cluster_thread(void *arg) {
     gr_cluster *c = arg;
     while (true) {
@@ -211,23 +219,14 @@ static void *cluster_thread(void *arg) {
         c->dirty = false;
         pthread_mutex_unlock(&c->lock);
         if (stop) {
-            /* Queued work still gets its answer. */
-            while (work) {
-                gr_cluster_work *next_work = work->next;
-                work->run(c, work);
-                work = next_work;
-            }
+            run_all(c, work); /* queued work still gets its answer */
             break;
         }
-        if (expired) {
-            rejoin(c);
-            continue;
-        }
-        while (work) {
-            gr_cluster_work *next_work = work->next;
-            work->run(c, work);
-            work = next_work;
-        }
+        /* After an expiry the work runs in the new session (a fenced replica's ISR proposal is
+         * dropped by its own check); it is never lost. */
+        if (expired) rejoin(c);
+        run_all(c, work);
+        if (expired) continue;
         now = gr_mono_ms();
         if (dirty || now >= c->next_resync_ms) resync(c);
         now = gr_mono_ms();
@@ -400,6 +399,16 @@ void gr_cluster_stop(gr_cluster *c) {
     wake(c);
     pthread_mutex_unlock(&c->lock);
     if (c->thread_started) pthread_join(c->thread, NULL);
+    /* Work posted while the thread ran its last items (a state it applied may propose an ISR
+     * change) still runs, here, so nothing queued is lost or leaked. */
+    for (int round = 0; round < 100; round++) {
+        pthread_mutex_lock(&c->lock);
+        gr_cluster_work *work = c->work_head;
+        c->work_head = c->work_tail = NULL;
+        pthread_mutex_unlock(&c->lock);
+        if (!work) break;
+        run_all(c, work);
+    }
     /* Waiting operations get their answer. */
     while (c->waits) {
         gr_cluster_wait *w = c->waits;

@@ -332,6 +332,9 @@ class ClusterBroker(Pausable):
         return "---- broker %d (%s) ----\n%s" % (self.id, self.bootstrap, _log_tail(self.log_path))
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
 class Cluster:
     """N brokers (ids 0..N-1) sharing one ZooKeeper, plus the assertions tests make on them."""
 
@@ -385,6 +388,20 @@ class Cluster:
         self._admins = []
         for b in self.brokers.values():
             b.close()
+        self.check_sanitizer_reports()
+
+    def check_sanitizer_reports(self):
+        """A broker built with sanitizers (GREGOR_BIN=build-asan/gregor) reports memory errors and
+        undefined behaviour in its log even when the test passed: those fail the test."""
+        for b in self.brokers.values():
+            try:
+                text = Path(b.log_path).read_text(errors="replace")
+            except OSError:
+                continue
+            for marker in SANITIZER_MARKERS:
+                at = text.find(marker)
+                if at >= 0:
+                    raise AssertionError("broker %d: %s\n%s" % (b.id, marker, text[at:at + 6000]))
 
     def log_tails(self):
         return "\n".join(b.log_tail() for b in self.brokers.values())
