@@ -35,6 +35,7 @@ typedef struct gr_broker {
     gr_topics *topics;
     gr_identity *identity;
     gr_flusher *flusher;
+    struct gr_log_cleaner *cleaner; /* compaction thread (broker/log_cleaning.h) */
     gr_server *server;
     gr_fetch_waiters **waiters; /* one per event loop */
     int loop_count;

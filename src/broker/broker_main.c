@@ -18,6 +18,7 @@
 #include "cluster/cluster.h"
 #include "base/log.h"
 #include "broker/broker.h"
+#include "broker/log_cleaning.h"
 #include "broker/fetch_wait.h"
 #include "broker/handlers_group.h"
 
@@ -132,8 +133,9 @@ static void retention_tick(void *ud) {
 
 static void *controlled_shutdown_thread(void *ud) {
     gr_broker *b = ud;
-    int64_t budget = (int64_t)(b->cfg.controlled_shutdown_max_retries + 1) *
-                     (b->cfg.controlled_shutdown_retry_backoff_ms > 0 ? b->cfg.controlled_shutdown_retry_backoff_ms : 1);
+    int64_t budget =
+        (int64_t)(b->cfg.controlled_shutdown_max_retries + 1) *
+        (b->cfg.controlled_shutdown_retry_backoff_ms > 0 ? b->cfg.controlled_shutdown_retry_backoff_ms : 1);
     gr_cluster_shutdown_gracefully(b->cluster, budget);
     gr_server_stop(b->server);
     return NULL;
@@ -183,6 +185,7 @@ int gr_broker_main(int argc, char **argv) {
     if (!b->topics) return 1;
     b->flusher = gr_flusher_start();
     if (!b->flusher) return 1;
+    b->cleaner = gr_log_cleaner_start(b->topics, &b->cfg);
 
     gr_server_config sc;
     gr_server_config_defaults(&sc);
@@ -234,6 +237,7 @@ int gr_broker_main(int argc, char **argv) {
     /* Parked group requests hold connections: release them while the connections still exist. */
     gr_group_coordinator_stop(b->groups);
     gr_server_free(b->server);
+    gr_log_cleaner_stop(b->cleaner);
     gr_topics_flush_all(b->topics);
     gr_topics_close(b->topics);
     gr_identity_close(b->identity);

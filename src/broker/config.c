@@ -70,6 +70,7 @@ static const key_def keys[] = {
     {"log.retention.bytes", K_LONG, F(log_retention_bytes), 0, -1, INT64_MAX / 2, 1, "-1", T_LONG},
     {"log.retention.check.interval.ms", K_LONG, F(log_retention_check_interval_ms), 0, 1, INT64_MAX / 2, 1,
      "300000", T_LONG},
+    {"log.cleaner.backoff.ms", K_LONG, F(log_cleaner_backoff_ms), 0, 1, INT64_MAX / 2, 1, "15000", T_LONG},
     {"log.index.interval.bytes", K_INT, F(log_index_interval_bytes), 0, 0, INT32_MAX, 1, "4096", T_INT},
     {"log.index.size.max.bytes", K_INT, NO_FIELD, 0, 4, INT32_MAX, 1, "10485760", T_INT},
     {"log.segment.delete.delay.ms", K_LONG, NO_FIELD, 0, 0, INT64_MAX, 1, "60000", T_LONG},
@@ -210,6 +211,7 @@ void gr_broker_config_defaults(gr_broker_config *c) {
     c->log_retention_ms = 7 * DAY_MS;
     c->log_retention_bytes = -1;
     c->log_retention_check_interval_ms = 5 * 60 * 1000;
+    c->log_cleaner_backoff_ms = 15000;
     c->log_index_interval_bytes = 4096;
     c->message_max_bytes = GR_MESSAGE_MAX_BYTES_DEFAULT;
     c->socket_request_max_bytes = GR_SOCKET_REQUEST_MAX_BYTES_DEFAULT;

@@ -65,6 +65,7 @@ typedef struct gr_broker_config {
     int64_t log_retention_ms;
     int64_t log_retention_bytes;
     int64_t log_retention_check_interval_ms;
+    int64_t log_cleaner_backoff_ms; /* pause between the log cleaner's rounds */
     int32_t log_index_interval_bytes;
     int32_t message_max_bytes;
     int32_t socket_request_max_bytes;

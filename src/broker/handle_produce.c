@@ -21,6 +21,8 @@
 #include <stdlib.h>
 
 #include "base/clock.h"
+#include "broker/log_cleaning.h"
+#include "proto/record_keys.h"
 #include "broker/handlers.h"
 #include "broker/leader_hint.h"
 #include "cluster/partition_replica.h"
@@ -107,6 +109,32 @@ static int32_t min_insync_replicas(gr_broker *b, gr_topic *topic) {
     return n > 0 && n <= INT32_MAX ? (int32_t)n : b->cfg.min_insync_replicas;
 }
 
+/* Compacted topics refuse records without a key as Kafka does: INVALID_RECORD, the record named
+ * in RecordErrors (v8+). true if refused. */
+static bool refuse_keyless(gr_request *req, const uint8_t *batch, size_t size, gr_str topic,
+                           int32_t partition, gr_produce_response_partition_produce_response *pr) {
+    int32_t index = gr_batch_first_keyless_record(batch, size);
+    if (index == -1) return false;
+    char text[400];
+    if (index == -2)
+        snprintf(text, sizeof text,
+                 "Cannot read the records of a batch for compacted topic partition %.*s-%d.", (int)topic.len,
+                 topic.ptr, (int)partition);
+    else
+        snprintf(text, sizeof text,
+                 "Compacted topic cannot accept message without key in topic partition %.*s-%d.",
+                 (int)topic.len, topic.ptr, (int)partition);
+    pr->error_code = index == -2 ? GR_ERR_CORRUPT_MESSAGE : GR_ERR_INVALID_RECORD;
+    pr->error_message = gr_request_strdup(req, text);
+    if (index >= 0 && req->api_version >= 8) {
+        pr->record_errors.items = gr_request_alloc(req, sizeof pr->record_errors.items[0]);
+        pr->record_errors.count = 1;
+        gr_produce_response_batch_index_and_error_message_init(&pr->record_errors.items[0]);
+        pr->record_errors.items[0].batch_index = index;
+    }
+    return true;
+}
+
 /* Not the leader: the error, and where the leader is (v10+). */
 static void not_leader(gr_request *req, gr_partition_replica *r,
                        gr_produce_response_partition_produce_response *pr, gr_hint_nodes *nodes) {
@@ -177,6 +205,7 @@ void gr_handle_produce(gr_request *req) {
             topic_err = GR_ERR_INVALID_TOPIC_EXCEPTION; /* only the broker writes its internal topics */
         if (topic) held[nheld++] = topic;
         int32_t min_insync = -1; /* looked up once per topic, when needed */
+        int compacted = -1;      /* the same */
 
         for (int32_t i = 0; i < td->partition_data.count; i++) {
             gr_produce_request_partition_produce_data *pd = &td->partition_data.items[i];
@@ -227,6 +256,11 @@ void gr_handle_produce(gr_request *req) {
                     any_error = true;
                     continue;
                 }
+            }
+            if (compacted < 0) compacted = gr_topic_is_compacted(b->topics, &b->cfg, topic);
+            if (compacted && refuse_keyless(req, pd->records.ptr, batch_bytes, td->name, pd->index, pr)) {
+                any_error = true;
+                continue;
             }
             gr_append_result ar;
             /* The records point into this request's own frame, which we may rewrite in place. */

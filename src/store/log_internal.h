@@ -5,6 +5,7 @@
  *   log_read.c        Fetch reads and ListOffsets lookups
  *   log_recovery.c    what open does to a directory that already has data
  *   log_retention.c   retention, DeleteRecords, producer snapshots on disk
+ *   log_cleaner.c     compaction (cleanup.policy=compact)
  *   log_replica.c     replica append, truncation, the high watermark
  *   leader_epochs.c   the leader epoch cache and its checkpoint file
  *
@@ -89,6 +90,13 @@ void gr_log_dispose_segments(gr_segment **segs, int n, bool unlink);
 /* Deletes segments below the log start (never the active one); returns how many were taken
  * out into *out (caller disposes outside the mutex). Called with mu held. */
 int gr_log_drop_segments_below_start(gr_partition_log *l, gr_segment **out);
+
+/* Cleaner (log_cleaner.c): before a log opens, completes swaps a crash interrupted (.log.swap)
+ * and deletes unfinished copies (.log.cleaned). 0 or -1. */
+int gr_log_finish_cleaner_swaps(const char *dir);
+/* Recovers a closed segment just opened by the cleaner: state filled in, indexes rebuilt and
+ * synced (log_recovery.c). 0 or -1. */
+int gr_log_recover_closed(gr_partition_log *l, gr_segment *s);
 
 /* Replays batch headers from `from` to the end into the producer table and the epoch cache
  * (log_recovery.c). 0 or -1. */

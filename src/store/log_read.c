@@ -106,7 +106,8 @@ static void read_log(gr_partition_log *l, int64_t offset, int32_t max_bytes, boo
         return;
     }
     int i = gr_log_find_segment(l, offset);
-    while (i < l->seg_count - 1 && offset >= l->segs[i]->next_offset) i++; /* a gap after compaction */
+    /* A gap after compaction: segments left empty or whose batches all end before offset. */
+    while (i < l->seg_count - 1 && (offset >= l->segs[i]->next_offset || l->segs[i]->size_bytes == 0)) i++;
     gr_segment *s = l->segs[i];
     seg_view v;
     view_of(s, offset, &v);

@@ -265,6 +265,8 @@ static int recover_closed_cheap(gr_partition_log *l, gr_segment *s, int64_t file
 
 /* Recovers one segment. A closed segment that had to be cut is left unsealed (*truncated): the
  * caller makes it the active one. 0 or -1. */
+static int seal_recovered(gr_segment *s);
+
 static int recover_segment(gr_partition_log *l, gr_segment *s, bool active, scan_buf *buf, bool *truncated) {
     struct stat st;
     *truncated = false;
@@ -286,17 +288,21 @@ static int recover_segment(gr_partition_log *l, gr_segment *s, bool active, scan
     }
     if (recover_full(l, s, file_size, buf, truncated) != 0) return -1;
     if (file_size != st.st_size) *truncated = true;
-    if (!active && !*truncated) {
-        gr_segment_seal(s);
-        /* Synced now, while nothing else runs, so the rebuilt files need no later flush. */
-        if (gr_sys.fdatasync(s->log->fd) != 0 ||
-            (s->offset_index.file && gr_sys.fdatasync(s->offset_index.file->fd)) ||
-            (s->time_index.file && gr_sys.fdatasync(s->time_index.file->fd)))
-            return -1;
-        s->flushed_bytes = s->size_bytes;
-        s->indexes_synced = true;
-        gr_segment_drop_index_files(s);
-    }
+    if (!active && !*truncated) return seal_recovered(s);
+    return 0;
+}
+
+/* A closed segment whose indexes were just rebuilt: sealed and synced. 0 or -1. */
+static int seal_recovered(gr_segment *s) {
+    gr_segment_seal(s);
+    /* Synced now, while nothing else runs, so the rebuilt files need no later flush. */
+    if (gr_sys.fdatasync(s->log->fd) != 0 ||
+        (s->offset_index.file && gr_sys.fdatasync(s->offset_index.file->fd)) ||
+        (s->time_index.file && gr_sys.fdatasync(s->time_index.file->fd)))
+        return -1;
+    s->flushed_bytes = s->size_bytes;
+    s->indexes_synced = true;
+    gr_segment_drop_index_files(s);
     return 0;
 }
 
@@ -320,6 +326,17 @@ int gr_log_recover_active(gr_partition_log *l, gr_segment *s) {
     free(buf.p);
     if (rc == 0) settle_active(s);
     return rc;
+}
+
+int gr_log_recover_closed(gr_partition_log *l, gr_segment *s) {
+    scan_buf buf = {NULL, 0};
+    bool truncated = false;
+    struct stat st;
+    int rc = fstat(s->log->fd, &st) == 0 && st.st_size <= INT32_MAX ? 0 : -1;
+    if (rc == 0) rc = recover_full(l, s, st.st_size, &buf, &truncated);
+    free(buf.p);
+    if (rc != 0 || truncated) return -1;
+    return seal_recovered(s);
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -417,6 +434,7 @@ static void drop_tail_segments(gr_partition_log *l, int from) {
 int gr_log_recover(gr_partition_log *l) {
     int64_t *bases = NULL;
     int n = 0;
+    if (gr_log_finish_cleaner_swaps(l->dir) != 0) return -1;
     if (list_segments(l->dir, &bases, &n) != 0) return -1;
     int64_t saved_start = gr_log_read_start_offset(l->dir);
     if (n == 0) {

@@ -183,6 +183,30 @@ int gr_plog_delete_records(gr_partition_log *l, int64_t before_offset);
  * producers idle for longer than the producer-id expiration. */
 void gr_plog_enforce_retention(gr_partition_log *l, int64_t now_ms);
 
+/* Compaction settings of a topic (cleanup.policy contains compact). */
+typedef struct gr_compaction_config {
+    bool compact;
+    int64_t delete_retention_ms;      /* delete.retention.ms: tombstones outlive their first cleaning */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms: newer segments wait */
+    int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms: older dirty data cleans whatever the ratio */
+} gr_compaction_config;
+void gr_compaction_config_defaults(gr_compaction_config *c);
+
+typedef struct gr_clean_stats {
+    int segments;          /* closed segments considered */
+    int rewritten;         /* segments replaced by a smaller copy */
+    int64_t bytes_read;    /* both passes */
+    int64_t bytes_written; /* cleaned segment bytes */
+} gr_clean_stats;
+
+/* One cleaning (log_cleaner.c): keeps the newest record of each key in the closed segments that
+ * are cleanable now, tombstones until delete.retention.ms after their first cleaning. Runs
+ * without the partition mutex except for short swaps; call it from a background thread.
+ * Nothing happens unless cc->compact and the dirty ratio or max lag says so. 0 or -1 (the log
+ * stays as it was, or partly cleaned, and always complete). stats may be NULL. */
+int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t now_ms, gr_clean_stats *stats);
+
 int64_t gr_plog_size_bytes(gr_partition_log *l); /* bytes in all .log files */
 int gr_plog_segment_count(gr_partition_log *l);
 const char *gr_plog_dir(const gr_partition_log *l);
