@@ -400,6 +400,7 @@ int gr_log_finish_cleaner_swaps(const char *dir) {
         int64_t base;
         char path[4096];
         if (gr_segment_parse_name(de->d_name, ".log.cleaned", &base)) {
+            GR_INFO("store", "%s: removing the unfinished cleaned copy of segment %020lld", dir, (long long)base);
             if (stem_path(path, sizeof path, dir, base, ".log.cleaned")) gr_sys.unlink(path);
         } else if (gr_segment_parse_name(de->d_name, ".log.swap", &base)) {
             GR_INFO("store", "%s: completing an interrupted cleaning of segment %020lld", dir,
@@ -445,8 +446,8 @@ static int swap_segment(gr_partition_log *l, gr_segment *old) {
 
 /* ---- one cleaning ---- */
 
-/* GREGOR_CLEANER_PAUSE_MS: a pause before each segment is written, so tests can kill the broker
- * in the middle of a cleaning (docs/storage.md). */
+/* GREGOR_CLEANER_PAUSE_MS: a pause after each cleaned copy is written and before it is swapped
+ * in, so tests can kill the broker in the middle of a cleaning (docs/storage.md). */
 static void pause_for_tests(void) {
     const char *v = getenv("GREGOR_CLEANER_PAUSE_MS");
     long ms = v ? strtol(v, NULL, 10) : 0;
@@ -523,8 +524,8 @@ int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t n
         bool changed;
         rc = filter_segment(&c, refs[i].file, refs[i].size, &changed);
         if (rc != 0 || !changed) continue;
-        pause_for_tests();
         rc = write_cleaned(l->dir, refs[i].seg->base_offset, &c.out);
+        if (rc == 0) pause_for_tests();
         if (rc == 0) rc = swap_segment(l, refs[i].seg);
         if (rc == 0) {
             rewritten++;
