@@ -10,8 +10,8 @@ int32_t gr_batch_first_keyless_record(const uint8_t *batch, size_t size) {
     gr_batch_header h;
     if (size < GR_BATCH_HEADER_BYTES) return -2;
     gr_batch_header_parse(batch, &h);
-    if ((int64_t)size < gr_batch_size(&h) || gr_batch_is_control(&h))
-        return gr_batch_is_control(&h) ? -1 : -2;
+    if (gr_batch_size(&h) < GR_BATCH_HEADER_BYTES || (int64_t)size < gr_batch_size(&h)) return -2;
+    if (gr_batch_is_control(&h)) return -1;
     const uint8_t *recs = batch + GR_BATCH_HEADER_BYTES;
     size_t len = (size_t)gr_batch_size(&h) - GR_BATCH_HEADER_BYTES;
     gr_buf plain;

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "proto/compression.h"
@@ -400,7 +401,8 @@ int gr_log_finish_cleaner_swaps(const char *dir) {
         int64_t base;
         char path[4096];
         if (gr_segment_parse_name(de->d_name, ".log.cleaned", &base)) {
-            GR_INFO("store", "%s: removing the unfinished cleaned copy of segment %020lld", dir, (long long)base);
+            GR_INFO("store", "%s: removing the unfinished cleaned copy of segment %020lld", dir,
+                    (long long)base);
             if (stem_path(path, sizeof path, dir, base, ".log.cleaned")) gr_sys.unlink(path);
         } else if (gr_segment_parse_name(de->d_name, ".log.swap", &base)) {
             GR_INFO("store", "%s: completing an interrupted cleaning of segment %020lld", dir,
@@ -506,6 +508,7 @@ int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t n
                   gr_clean_stats *stats) {
     if (stats) memset(stats, 0, sizeof *stats);
     if (!cc->compact) return 0;
+    int64_t started_ms = gr_mono_ms();
     cleaner c = {.cc = cc, .now_ms = now_ms};
     checkpoint_load(l->dir, &c.ckpt);
     gr_buf_init(&c.keys.arena);
@@ -535,8 +538,12 @@ int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t n
     if (rc == 0 && n > 0) {
         checkpoint_add(&c.ckpt, refs[n - 1].next_offset, now_ms, cc->delete_retention_ms);
         checkpoint_store(l->dir, &c.ckpt);
-        GR_INFO("store", "%s: cleaned %d segment(s), rewrote %d, %lld -> %lld bytes, %zu keys", l->dir, n,
-                rewritten, (long long)c.bytes_read / 2, (long long)c.bytes_written, c.keys.count);
+        int64_t seg_bytes = 0;
+        for (int i = 0; i < n; i++) seg_bytes += refs[i].size;
+        GR_INFO("store",
+                "%s: cleaned %d segment(s) of %lld bytes in %lld ms, rewrote %d into %lld bytes, %zu keys",
+                l->dir, n, (long long)seg_bytes, (long long)(gr_mono_ms() - started_ms), rewritten,
+                (long long)c.bytes_written, c.keys.count);
     } else if (rc != 0) {
         GR_WARN("store", "%s: cleaning stopped: %s", l->dir, c.keys.oom ? "out of memory" : strerror(errno));
     }
