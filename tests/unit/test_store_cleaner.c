@@ -291,16 +291,22 @@ static void test_lag_and_ratio(void) {
     test_rm_rf(dir);
 }
 
-/* A fetch that took the file before the cleaning still reads the old bytes. */
-static void test_fetch_keeps_old_file(void) {
-    char *dir = test_tmpdir();
-    gr_log_config c = small_segments();
+/* Keys a and b, then newer values of both, twice: segment 0 holds the first two batches. */
+static gr_partition_log *two_keys_twice(const char *dir, const gr_log_config *c) {
     gr_partition_log *l;
-    CHECK_EQ_INT(gr_plog_open(dir, &c, &l), 0);
+    CHECK_EQ_INT(gr_plog_open(dir, c, &l), 0);
     kv a1[] = {{"a", "1"}, {"b", "1"}}, a2[] = {{"a", "2"}, {"b", "2"}};
     CHECK_EQ_INT(append(l, a1, 2, GR_CODEC_NONE, -1, 0).error, 0);
     CHECK_EQ_INT(append(l, a2, 2, GR_CODEC_NONE, -1, 0).error, 0);
     CHECK_EQ_INT(append(l, a2, 2, GR_CODEC_NONE, -1, 0).error, 0);
+    return l;
+}
+
+/* A fetch that took the file before the cleaning still reads the old bytes. */
+static void test_fetch_keeps_old_file(void) {
+    char *dir = test_tmpdir();
+    gr_log_config c = small_segments();
+    gr_partition_log *l = two_keys_twice(dir, &c);
     gr_read_result res;
     gr_plog_read(l, 0, 1 << 20, true, &res);
     CHECK(res.file != NULL);
@@ -322,12 +328,7 @@ static void test_fetch_keeps_old_file(void) {
 static void test_crash_mid_swap(void) {
     char *dir = test_tmpdir();
     gr_log_config c = small_segments();
-    gr_partition_log *l;
-    CHECK_EQ_INT(gr_plog_open(dir, &c, &l), 0);
-    kv a1[] = {{"a", "1"}, {"b", "1"}}, a2[] = {{"a", "2"}, {"b", "2"}};
-    CHECK_EQ_INT(append(l, a1, 2, GR_CODEC_NONE, -1, 0).error, 0);
-    CHECK_EQ_INT(append(l, a2, 2, GR_CODEC_NONE, -1, 0).error, 0);
-    CHECK_EQ_INT(append(l, a2, 2, GR_CODEC_NONE, -1, 0).error, 0);
+    gr_partition_log *l = two_keys_twice(dir, &c);
     gr_plog_close(l);
     const char *seg0 = "00000000000000000000.log";
     size_t old_len, new_len;
