@@ -15,6 +15,8 @@
 #include "base/log.h"
 #include "cluster/topic_config.h"
 
+#define CLEANER_STACK_BYTES (256 * 1024)
+
 struct gr_log_cleaner {
     gr_topics *topics;
     const gr_broker_config *cfg;
@@ -112,7 +114,13 @@ gr_log_cleaner *gr_log_cleaner_start(gr_topics *topics, const gr_broker_config *
     c->cfg = cfg;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    if (pthread_create(&c->thread, NULL, cleaner_main, c) != 0) {
+    /* A small stack: the cleaner's buffers are on the heap, and an idle broker stays small. */
+    pthread_attr_t attr;
+    bool attr_ok = pthread_attr_init(&attr) == 0;
+    if (attr_ok) pthread_attr_setstacksize(&attr, CLEANER_STACK_BYTES);
+    int rc = pthread_create(&c->thread, attr_ok ? &attr : NULL, cleaner_main, c);
+    if (attr_ok) pthread_attr_destroy(&attr);
+    if (rc != 0) {
         GR_ERROR("broker", "cannot start the log cleaner thread: compacted topics will not be cleaned");
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);

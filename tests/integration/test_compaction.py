@@ -37,10 +37,10 @@ def _produce(p, topic, key, value):
     assert not errors, errors
 
 
-def _produce_rounds(bootstrap, topic, deleted):
-    """ROUNDS rounds of updates to KEYS keys, then tombstones for `deleted`; returns the newest
-    value of every key (None for deleted ones)."""
-    p = sc.producer(bootstrap, **{"linger.ms": 0})
+def _produce_rounds(bootstrap, topic, deleted, compression="none"):
+    """ROUNDS rounds of updates to KEYS keys (one batch a round), then tombstones for `deleted`;
+    returns the newest value of every key (None for deleted ones)."""
+    p = sc.producer(bootstrap, **{"linger.ms": 0, "compression.type": compression})
     newest = {}
     for r in range(ROUNDS):
         for k in range(KEYS):
@@ -91,10 +91,12 @@ def _wait_compacted(broker, topic, p, newest):
 
 
 @pytest.mark.broker_config(FAST_CLEANER)
-def test_consumer_sees_newest_value_of_each_live_key(broker, unique_topic):
+@pytest.mark.parametrize("compression", ["none", "lz4"])
+def test_consumer_sees_newest_value_of_each_live_key(broker, unique_topic, compression):
+    """With lz4 the cleaner decompresses, filters and recompresses each batch."""
     topic = unique_topic("compact")
     sc.create_topic(broker.bootstrap, topic, 1, COMPACTED)
-    p, newest = _produce_rounds(broker.bootstrap, topic, deleted=[3, 7])
+    p, newest = _produce_rounds(broker.bootstrap, topic, deleted=[3, 7], compression=compression)
     records = _wait_compacted(broker, topic, p, newest)
     offsets = [o for o, _, _ in records]
     assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
