@@ -11,6 +11,7 @@
 #ifndef GREGOR_BROKER_BROKER_H
 #define GREGOR_BROKER_BROKER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ typedef struct gr_broker {
     const gr_listener *advertised; /* what Metadata tells clients */
     int advertised_count;
     int64_t started_ms;
+    struct gr_admin *admin; /* admin.listeners; NULL when off */
+    atomic_bool serving;    /* the Kafka listeners are up (/ready) */
 } gr_broker;
 
 typedef struct gr_request {
@@ -59,6 +62,7 @@ typedef struct gr_request {
     gr_arena arena; /* the decoded body and the response live here */
     void *body;
     const gr_api_schema *schema;
+    int64_t started_ns; /* arrival, for the latency histograms */
 } gr_request;
 
 typedef void (*gr_handler_fn)(gr_request *req);

@@ -17,8 +17,10 @@
 #include "base/clock.h"
 #include "cluster/cluster.h"
 #include "base/log.h"
+#include "broker/admin_http.h"
 #include "broker/broker.h"
 #include "broker/log_cleaning.h"
+#include "broker/metrics.h"
 #include "broker/fetch_wait.h"
 #include "broker/handlers_group.h"
 
@@ -106,7 +108,9 @@ static void resolve_advertised(gr_broker *b) {
 /* mkdir -p */
 static int make_dirs(const char *path) {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
+    size_t len = strnlen(path, sizeof tmp - 1);
+    memcpy(tmp, path, len);
+    tmp[len] = '\0';
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
@@ -114,6 +118,16 @@ static int make_dirs(const char *path) {
         *p = '/';
     }
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void count_open(gr_conn *c, void *ud) {
+    (void)c, (void)ud;
+    gr_metrics_connections(1);
+}
+
+static void count_close(gr_conn *c, void *ud) {
+    (void)c, (void)ud;
+    gr_metrics_connections(-1);
 }
 
 static void retention_tick(void *ud);
@@ -192,7 +206,8 @@ int gr_broker_main(int argc, char **argv) {
     sc.loops = b->cfg.num_network_threads;
     sc.idle_timeout_ms = b->cfg.connections_max_idle_ms;
     sc.max_request_bytes = b->cfg.socket_request_max_bytes;
-    gr_server_handlers handlers = {.on_request = gr_broker_on_request};
+    gr_server_handlers handlers = {
+        .on_open = count_open, .on_request = gr_broker_on_request, .on_close = count_close};
     b->server = gr_server_new(&sc, &handlers, b);
     if (!b->server) return 1;
     b->loop_count = gr_server_loop_count(b->server);
@@ -211,6 +226,13 @@ int gr_broker_main(int argc, char **argv) {
     }
     if (gr_broker_config_clustered(&b->cfg) && !(b->cluster = gr_cluster_start(b))) return 1;
     gr_group_coordinator_follow(b);
+    if (b->cfg.admin_enabled) {
+        const gr_listener *al = &b->cfg.admin_listener;
+        if (!(b->admin = gr_admin_start(b, al->host, al->port))) return 1;
+        GR_INFO("broker", "admin listener on http://%s:%d", al->host[0] ? al->host : "*",
+                gr_admin_port(b->admin));
+    }
+    atomic_store(&b->serving, true);
     running_server = b->server;
     controlled_shutdown = b->cluster && b->cfg.controlled_shutdown_enable;
     struct sigaction sa;
@@ -225,6 +247,8 @@ int gr_broker_main(int argc, char **argv) {
     int rc = gr_server_run(b->server);
     GR_INFO("broker", "stopping");
     running_server = NULL;
+    gr_admin_stop(b->admin); /* it reads topics and groups: stop it before they go */
+    b->admin = NULL;
     if (b->cluster) gr_cluster_stop(b->cluster);
     /* Posted wake-ups still to run (gr_server_free drains them) find no waiters (broker.c). */
     for (int i = 0; i < b->loop_count; i++) {

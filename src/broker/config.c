@@ -482,6 +482,17 @@ static int check_security(const gr_broker_config *c) {
     return 0;
 }
 
+/* admin.listeners: "" (off) or one http://host:port. */
+static int parse_admin_listener(gr_broker_config *c, const char *value) {
+    c->admin_enabled = false;
+    if (!value[0]) return 0;
+    gr_listener l;
+    if (gr_parse_listeners(value, &l, 1) != 1 || strcasecmp(l.name, "http") != 0) return -1;
+    c->admin_listener = l;
+    c->admin_enabled = true;
+    return 0;
+}
+
 int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
     for (size_t i = 0; i < sizeof precedence / sizeof precedence[0]; i++) {
         const char *v = gr_properties_get(props, precedence[i]);
@@ -510,6 +521,10 @@ int gr_broker_config_apply(gr_broker_config *c, const gr_properties *props) {
             else
                 c->listener_count = n;
             mark_static(c, k, "");
+            continue;
+        }
+        if (!strcmp(name, "admin.listeners")) {
+            if (parse_admin_listener(c, value) != 0) return bad_value(name, value);
             continue;
         }
         if (!strcmp(name, "log.dirs") || !strcmp(name, "log.dir")) {

@@ -115,6 +115,9 @@ typedef struct gr_broker_config {
     bool controlled_shutdown_enable;
     int32_t controlled_shutdown_max_retries;
     int64_t controlled_shutdown_retry_backoff_ms;
+    /* admin.listeners: the HTTP listener of /metrics and the admin API; off when unset. */
+    bool admin_enabled;
+    gr_listener admin_listener;
 } gr_broker_config;
 
 /* Cluster mode: replicas on several brokers, coordinated through ZooKeeper. */

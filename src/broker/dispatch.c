@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "broker/api_support.h"
 #include "broker/broker.h"
 #include "proto/errors.h"
@@ -63,6 +64,7 @@ void gr_broker_on_request(gr_conn *c, uint8_t *frame, size_t len, uint64_t seq, 
         return;
     }
     req->broker = broker;
+    req->started_ns = gr_mono_ns();
     req->conn = c;
     gr_conn_ref(c);
     req->seq = seq;

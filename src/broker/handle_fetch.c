@@ -23,6 +23,7 @@
 #include "broker/fetch_wait.h"
 #include "broker/handlers.h"
 #include "broker/leader_hint.h"
+#include "broker/metrics.h"
 #include "cluster/partition_replica.h"
 #include "proto/errors.h"
 #include "proto/gen/fetch.h"
@@ -230,6 +231,7 @@ static void fetch_reply(gr_request *req) {
             else
                 pd->aborted_transactions.count = -1;
             if (rr.file && rr.length > 0) {
+                gr_metrics_fetched(topic, rr.length);
                 pd->records.file = rr.file;
                 pd->records.file_offset = rr.file_offset;
                 pd->records.len = rr.length;

@@ -25,6 +25,7 @@
 #include "proto/record_keys.h"
 #include "broker/handlers.h"
 #include "broker/leader_hint.h"
+#include "broker/metrics.h"
 #include "cluster/partition_replica.h"
 #include "cluster/topic_config.h"
 #include "proto/errors.h"
@@ -276,7 +277,10 @@ void gr_handle_produce(gr_request *req) {
                 add_record_errors(req, &ar, pr);
                 continue;
             }
-            if (!ar.duplicate) any_appended = true;
+            if (!ar.duplicate) {
+                any_appended = true;
+                gr_metrics_produced(topic, ar.last_offset - ar.base_offset + 1, (int64_t)batch_bytes);
+            }
             if (replica) {
                 gr_partition_replica_appended(replica);
                 if (in->acks == -1) {

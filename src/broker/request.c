@@ -2,10 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "broker/broker.h"
+#include "broker/metrics.h"
 #include "proto/header.h"
 
 void gr_request_discard(gr_request *req) {
+    gr_metrics_request_done(req->api_key, gr_mono_ns() - req->started_ns);
     gr_arena_free(&req->arena);
     free(req->frame);
     gr_conn_unref(req->conn);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "proto/errors.h"
@@ -66,12 +67,21 @@ struct gr_flusher {
     int sync_thread_count; /* flusher thread only, until it has been joined */
 };
 
+gr_mhist gr_flusher_sync_latency;
+
+static int timed_flush(gr_partition_log *l) {
+    int64_t t0 = gr_mono_ns();
+    int err = gr_plog_flush(l);
+    gr_mhist_observe_ns(&gr_flusher_sync_latency, gr_mono_ns() - t0);
+    return err;
+}
+
 /* Syncs jobs until none is left to take; called and returns with pool_mu held. */
 static void take_jobs(gr_flusher *f) {
     while (f->job_next < f->job_count) {
         sync_job *j = &f->jobs[f->job_next++];
         pthread_mutex_unlock(&f->pool_mu);
-        j->error = gr_plog_flush(j->log);
+        j->error = timed_flush(j->log);
         pthread_mutex_lock(&f->pool_mu);
         if (++f->job_finished == f->job_count) pthread_cond_signal(&f->done_cv);
     }
@@ -152,7 +162,7 @@ static void run_round(gr_flusher *f, flush_request *batch) {
         l->flush_round = f->round;
         syncs++;
         if (n == f->job_cap && !grow_jobs(f)) {
-            l->flush_round_error = gr_plog_flush(l); /* no room to list it: sync it here */
+            l->flush_round_error = timed_flush(l); /* no room to list it: sync it here */
             continue;
         }
         f->jobs[n++] = (sync_job){l, GR_ERR_NONE};

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "base/metric_histogram.h"
 #include "store/partition_log.h"
 
 typedef struct gr_flusher gr_flusher;
@@ -44,5 +45,8 @@ typedef struct gr_flusher_stats {
 
 /* Thread-safe; counts are complete for every request whose callback has started. */
 void gr_flusher_get_stats(gr_flusher *f, gr_flusher_stats *out);
+
+/* How long each partition sync took (all flushers of the process; read by /metrics). */
+extern gr_mhist gr_flusher_sync_latency;
 
 #endif
