@@ -22,6 +22,7 @@ static const gr_tool tools[] = {
     {"config", gr_tool_config, "get and set topic and broker configuration"},
     {"cluster", gr_tool_cluster, "brokers, controller, cluster id and API versions"},
     {"perf", gr_tool_perf, "load generator: perf produce | perf consume"},
+    {"top", gr_tool_top, "throughput per topic and lag per group, from a broker's admin listener"},
     {"sql", gr_tool_sql, "publish the rows of a SQL query (SQLite, PostgreSQL) to a topic"},
     {"connect", gr_tool_connect, "run connectors: topics into SQL tables, topic to topic pipelines"},
     {NULL, NULL, NULL},

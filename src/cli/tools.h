@@ -28,6 +28,7 @@ int gr_tool_cluster(int argc, char **argv);
 int gr_tool_perf(int argc, char **argv);
 int gr_tool_perf_produce(int argc, char **argv);
 int gr_tool_perf_consume(int argc, char **argv);
+int gr_tool_top(int argc, char **argv);
 int gr_tool_sql(int argc, char **argv);
 int gr_tool_connect(int argc, char **argv);
 

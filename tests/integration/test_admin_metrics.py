@@ -242,3 +242,32 @@ def test_bad_admin_listeners_refuses_start(gregor_bin, tmp_path, value):
                         "--override", "admin.listeners=" + value], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert "admin.listeners" in r.stderr
+
+
+@pytest.mark.broker_config(ADMIN)
+def test_gregor_top_once_shows_topics_and_lag(broker, gregor_bin, unique_topic):
+    import cli_helpers
+
+    topic = unique_topic("top")
+    group = "g-" + topic
+    produce(broker.bootstrap, topic, RECORDS)
+    consume_and_commit(broker.bootstrap, topic, group, RECORDS // 4)
+    url = "http://127.0.0.1:%d" % ADMIN_PORT
+    r = cli_helpers.run(gregor_bin, ["top", "--admin", url, "--interval", "0.5", "--once"])
+    assert r.rc == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("gregor top  " + url)
+    assert lines[2].split()[:2] == ["TOPIC", "PRODUCED"]
+    row = [l.split() for l in lines if l.startswith(topic + " ")]
+    # Nothing produced during the interval: rates 0, and the total so far.
+    assert row == [[topic, "0.0", "0.000", "0.000", str(RECORDS)]]
+    lag = [l.split() for l in lines if l.startswith(group + " ")]
+    assert lag == [[group, topic, str(RECORDS - RECORDS // 4)]]
+
+
+def test_gregor_top_refuses_bad_url(gregor_bin):
+    import cli_helpers
+    r = cli_helpers.run(gregor_bin, ["top", "--admin", "localhost:1", "--once"])
+    assert r.rc == 2 and "usage" in r.stderr
+    r = cli_helpers.run(gregor_bin, ["top", "--admin", "http://127.0.0.1:%d" % helpers.free_port(), "--once"])
+    assert r.rc == 1 and "cannot connect" in r.stderr
