@@ -446,6 +446,24 @@ static int swap_segment(gr_partition_log *l, gr_segment *old) {
     return 0;
 }
 
+/* A segment whose every batch went: deleted instead of swapped, unless it is the first one (its
+ * base offset is the log start). The directory is synced before any later segment is swapped,
+ * so a crash cannot bring it back after a newer segment lost a tombstone that hid its records.
+ * 1 = deleted, 0 = not (swap it instead), -1 = error. */
+static int drop_emptied_segment(gr_partition_log *l, gr_segment *old) {
+    pthread_mutex_lock(&l->mu);
+    int i = gr_log_find_segment(l, old->base_offset);
+    bool drop = !l->removed && l->segs[i] == old && i > 0 && i < l->seg_count - 1;
+    if (drop) {
+        memmove(&l->segs[i], &l->segs[i + 1], (size_t)(l->seg_count - i - 1) * sizeof l->segs[0]);
+        l->seg_count--;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (!drop) return 0;
+    gr_log_dispose_segments(&old, 1, true);
+    return gr_log_sync_dir(l->dir, false) == 0 ? 1 : -1;
+}
+
 /* ---- one cleaning ---- */
 
 /* GREGOR_CLEANER_PAUSE_MS: a pause after each cleaned copy is written and before it is swapped
@@ -521,12 +539,21 @@ int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t n
     pthread_mutex_lock(&l->mu);
     int n = pick_segments(l, cc, now_ms, checkpoint_dirty_from(&c.ckpt), &refs);
     pthread_mutex_unlock(&l->mu);
-    int rc = 0, rewritten = 0;
+    int rc = 0, rewritten = 0, dropped = 0;
     for (int i = 0; i < n && rc == 0; i++) rc = map_segment(&c, refs[i].file, refs[i].size);
     for (int i = 0; i < n && rc == 0; i++) {
         bool changed;
         rc = filter_segment(&c, refs[i].file, refs[i].size, &changed);
         if (rc != 0 || !changed) continue;
+        if (c.out.len == 0) {
+            rc = drop_emptied_segment(l, refs[i].seg);
+            if (rc == 1) {
+                dropped++;
+                rc = 0;
+                continue;
+            }
+            if (rc < 0) continue;
+        }
         rc = write_cleaned(l->dir, refs[i].seg->base_offset, &c.out);
         if (rc == 0) pause_for_tests();
         if (rc == 0) rc = swap_segment(l, refs[i].seg);
@@ -541,15 +568,17 @@ int gr_plog_clean(gr_partition_log *l, const gr_compaction_config *cc, int64_t n
         int64_t seg_bytes = 0;
         for (int i = 0; i < n; i++) seg_bytes += refs[i].size;
         GR_INFO("store",
-                "%s: cleaned %d segment(s) of %lld bytes in %lld ms, rewrote %d into %lld bytes, %zu keys",
+                "%s: cleaned %d segment(s) of %lld bytes in %lld ms, rewrote %d into %lld bytes, deleted %d, "
+                "%zu keys",
                 l->dir, n, (long long)seg_bytes, (long long)(gr_mono_ms() - started_ms), rewritten,
-                (long long)c.bytes_written, c.keys.count);
+                (long long)c.bytes_written, dropped, c.keys.count);
     } else if (rc != 0) {
         GR_WARN("store", "%s: cleaning stopped: %s", l->dir, c.keys.oom ? "out of memory" : strerror(errno));
     }
     if (stats) {
         stats->segments = n;
         stats->rewritten = rewritten;
+        stats->deleted = dropped;
         stats->bytes_read = c.bytes_read;
         stats->bytes_written = c.bytes_written;
     }

@@ -196,6 +196,7 @@ void gr_compaction_config_defaults(gr_compaction_config *c);
 typedef struct gr_clean_stats {
     int segments;          /* closed segments considered */
     int rewritten;         /* segments replaced by a smaller copy */
+    int deleted;           /* segments left with nothing, deleted (never the first one) */
     int64_t bytes_read;    /* both passes */
     int64_t bytes_written; /* cleaned segment bytes */
 } gr_clean_stats;

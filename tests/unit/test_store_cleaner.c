@@ -167,6 +167,11 @@ static void test_newest_per_key_and_tombstones(void) {
     CHECK_EQ_INT(gr_plog_clean(l, &cc, NOW_MS, &st), 0);
     CHECK(st.rewritten > 0);
     CHECK_EQ_INT(gr_plog_end_offset(l), end_before); /* offsets never reused */
+    /* Segment 6 lost every batch and is gone; segment 0 too, but it stays (the log start). */
+    CHECK_EQ_INT(st.deleted, 1);
+    CHECK(!test_file_exists(dir, "00000000000000000006.log"));
+    CHECK_EQ_INT(test_file_size(dir, "00000000000000000000.log"), 0);
+    CHECK_EQ_INT(gr_plog_start_offset(l), 0);
 
     seen s[64];
     int n = read_all(l, s, 64, NULL, NULL);
