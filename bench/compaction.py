@@ -27,7 +27,8 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 ROOT = Path(__file__).resolve().parent.parent
-CLEANED = re.compile(r"cleaned (\d+) segment\(s\) of (\d+) bytes in (\d+) ms, rewrote (\d+) into (\d+) bytes")
+CLEANED = re.compile(r"cleaned (\d+) segment\(s\) of (\d+) bytes in (\d+) ms, rewrote (\d+) into (\d+) bytes"
+                     r", deleted (\d+)")
 TIMEOUT_S = 600
 
 
@@ -126,11 +127,11 @@ def main():
         m = cleaned()
         if not m:
             sys.exit("no cleaning within %ds" % TIMEOUT_S)
-        segs, seg_bytes, ms, rewritten, out_bytes = (int(x) for x in m.groups())
+        segs, seg_bytes, ms, rewritten, out_bytes, deleted = (int(x) for x in m.groups())
         print(json.dumps({
             "records": records, "keys": a.keys, "value_bytes": a.value_bytes,
             "cleaning": {"segments": segs, "segment_bytes": seg_bytes, "ms": ms, "rewritten": rewritten,
-                         "bytes_after": out_bytes,
+                         "deleted": deleted, "bytes_after": out_bytes,
                          "mb_per_s": round(seg_bytes / (1024 * 1024) / max(ms, 1) * 1000, 1)},
             "produce_idle": idle, "produce_during_cleaning": during,
         }))
