@@ -3,7 +3,9 @@
 # without the counters, one with them), started in turn on a fresh data directory, each measured
 # with the same `gregor perf produce` run ROUNDS times, alternating, then the median of each.
 #
-#   bench/metrics_overhead.sh BASELINE_GREGOR CANDIDATE_GREGOR [ROUNDS] [RECORDS]
+#   [PERF_ARGS="-X linger.ms=0 ..."] bench/metrics_overhead.sh BASELINE_GREGOR CANDIDATE_GREGOR [ROUNDS] [RECORDS]
+#
+# PERF_ARGS: more `gregor perf produce` options (small batches make many more requests per record).
 #
 # The client is the candidate binary's `gregor perf produce` (acks=1, 100-byte records, one
 # partition). Besides throughput it reports the broker's CPU time for the run, which a busy
@@ -25,7 +27,7 @@ run_one() { # binary, extra override
     pid=$!
     for _ in $(seq 50); do grep -q ready "$WORK/broker.log" && break; sleep 0.1; done
     local rps
-    rps="$("$CAND" perf produce bench -b 127.0.0.1:$PORT -n "$RECORDS" -s 100 -a 1 --json 2>/dev/null |
+    rps="$("$CAND" perf produce bench -b 127.0.0.1:$PORT -n "$RECORDS" -s 100 -a 1 ${PERF_ARGS:-} --json 2>/dev/null |
         python3 -c 'import json,sys; print(round(json.load(sys.stdin)["records_per_sec"]))')"
     if [[ -n "$extra" ]]; then curl -s -o /dev/null "http://127.0.0.1:$ADMIN_PORT/metrics"; fi
     # Broker CPU seconds (user + system) for the run: steadier than throughput on a shared machine.

@@ -35,6 +35,8 @@ struct gr_admin {
     int wake[2]; /* a pipe: written once to stop the thread */
     pthread_t thread;
     admin_conn conns[GR_ADMIN_CONNS_MAX];
+    gr_lag_history history;
+    int64_t next_sample_ms;
 };
 
 static void conn_close(admin_conn *c) {
@@ -62,7 +64,7 @@ static void conn_read(gr_admin *a, admin_conn *c) {
     case GR_HTTP_INCOMPLETE:
         return;
     case GR_HTTP_OK:
-        gr_admin_route(a->broker, &req, &c->out);
+        gr_admin_route(a->broker, &a->history, &req, &c->out);
         break;
     case GR_HTTP_BAD:
         respond_error(c, 400);
@@ -113,6 +115,11 @@ static void *admin_main(void *ud) {
     for (;;) {
         int n = 0, used = 0;
         int64_t now = gr_mono_ms(), wait = POLL_MAX_WAIT_MS;
+        if (now >= a->next_sample_ms) {
+            gr_lag_history_sample(&a->history, a->broker, gr_wall_ms());
+            a->next_sample_ms = now + GR_LAG_HISTORY_INTERVAL_MS;
+        }
+        if (a->next_sample_ms - now < wait) wait = a->next_sample_ms - now;
         pfd[n++] = (struct pollfd){.fd = a->wake[0], .events = POLLIN};
         for (int i = 0; i < GR_ADMIN_CONNS_MAX; i++) {
             admin_conn *c = &a->conns[i];

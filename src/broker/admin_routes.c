@@ -1,6 +1,7 @@
 /*
  * admin_routes.c: the admin listener's pages: /metrics (Prometheus text), /health, /ready, and
- * the JSON API (/api/brokers, /api/topics, /api/groups, /api/configs/topic/NAME). See
+ * the JSON API (/api/brokers, /api/topics, /api/groups, /api/configs/topic/NAME, /api/lag-history)
+ * and the console page at "/". See
  * docs/metrics.md for what each returns.
  */
 #include <stdatomic.h>
@@ -117,14 +118,10 @@ static void api_topics(gr_broker *b, gr_buf *j) {
 
 static void api_groups(gr_broker *b, gr_arena *a, gr_buf *j) {
     gr_buf_printf(j, "{\"groups\":[");
-    gr_list_groups_request lreq;
-    gr_list_groups_request_init(&lreq);
-    gr_list_groups_response lres;
-    gr_list_groups_response_init(&lres);
-    lres.groups.count = 0;
-    if (b->groups) gr_gc_list_groups(b->groups, &lreq, 5, a, &lres);
-    for (int32_t g = 0; g < lres.groups.count; g++) {
-        gr_str id = lres.groups.items[g].group_id;
+    gr_list_groups_response_listed_group *listed;
+    int32_t group_count = gr_group_list(b, a, &listed);
+    for (int32_t g = 0; g < group_count; g++) {
+        gr_str id = listed[g].group_id;
         gr_describe_groups_request dreq;
         gr_describe_groups_request_init(&dreq);
         dreq.groups.items = &id;
@@ -135,11 +132,11 @@ static void api_groups(gr_broker *b, gr_arena *a, gr_buf *j) {
         gr_buf_printf(j, "%s{\"group_id\":", g ? "," : "");
         gr_buf_put_json_string(j, id);
         gr_buf_printf(j, ",\"type\":");
-        gr_buf_put_json_string(j, lres.groups.items[g].group_type);
+        gr_buf_put_json_string(j, listed[g].group_type);
         gr_buf_printf(j, ",\"state\":");
-        gr_buf_put_json_string(j, lres.groups.items[g].group_state);
+        gr_buf_put_json_string(j, listed[g].group_state);
         gr_buf_printf(j, ",\"protocol_type\":");
-        gr_buf_put_json_string(j, lres.groups.items[g].protocol_type);
+        gr_buf_put_json_string(j, listed[g].protocol_type);
         gr_buf_printf(j, ",\"members\":[");
         if (dres.groups.count == 1) {
             const gr_describe_groups_response_described_group *d = &dres.groups.items[0];
@@ -192,7 +189,7 @@ static bool api_topic_configs(gr_broker *b, const char *name, gr_buf *j) {
     return true;
 }
 
-void gr_admin_route(gr_broker *b, const gr_http_request *req, gr_buf *out) {
+void gr_admin_route(gr_broker *b, const gr_lag_history *history, const gr_http_request *req, gr_buf *out) {
     const char *path = req->path;
     if (strcmp(req->method, "GET") != 0) {
         respond_text(out, 405, "only GET is served here\n");
@@ -203,7 +200,12 @@ void gr_admin_route(gr_broker *b, const gr_http_request *req, gr_buf *out) {
     const char *type = JSON_TYPE;
     int status = 200;
     const char *why = NULL;
-    if (!strcmp(path, "/metrics")) {
+    if (!strcmp(path, "/")) {
+        gr_buf_put(&body, gr_admin_console_html, strlen(gr_admin_console_html));
+        type = "text/html; charset=utf-8";
+    } else if (!strcmp(path, "/api/lag-history")) {
+        gr_lag_history_json(history, &body);
+    } else if (!strcmp(path, "/metrics")) {
         gr_metrics_render(b, &body);
         type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (!strcmp(path, "/health")) {

@@ -11,6 +11,19 @@ static bool same(gr_str a, const char *b) {
     return (size_t)a.len == n && !memcmp(a.ptr, b, n);
 }
 
+int32_t gr_group_list(gr_broker *b, gr_arena *a, gr_list_groups_response_listed_group **out) {
+    gr_list_groups_request req;
+    gr_list_groups_request_init(&req);
+    gr_list_groups_response res;
+    gr_list_groups_response_init(&res);
+    res.groups.count = 0;
+    *out = NULL;
+    if (!b->groups || gr_gc_list_groups(b->groups, &req, 5, a, &res) != GR_ERR_NONE || res.groups.count < 0)
+        return 0;
+    *out = res.groups.items;
+    return res.groups.count;
+}
+
 int32_t gr_group_lag(gr_broker *b, gr_str group_id, gr_arena *a, gr_lag_row **out) {
     *out = NULL;
     if (!b->groups) return -1;

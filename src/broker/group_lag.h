@@ -6,6 +6,7 @@
 
 #include "base/arena.h"
 #include "base/reader.h"
+#include "proto/gen/list_groups.h"
 
 typedef struct gr_broker gr_broker;
 
@@ -16,6 +17,10 @@ typedef struct gr_lag_row {
     int64_t end; /* what a consumer sees as the end (high watermark); -1 if the partition is gone */
     int64_t lag; /* end - committed, at least 0; 0 when end is unknown */
 } gr_lag_row;
+
+/* Every group this coordinator serves (ListGroups v5 fields, in the arena); 0 when none or not
+   ready. */
+int32_t gr_group_list(gr_broker *b, gr_arena *a, gr_list_groups_response_listed_group **out);
 
 /* Rows sorted by topic and partition, for every partition the group committed an offset for.
    Returns the count, or -1 when the coordinator cannot answer (loading, not the coordinator). */

@@ -183,23 +183,18 @@ static void render_lag(gr_buf *b, gr_broker *br) {
     if (!br->groups) return;
     gr_arena a;
     gr_arena_init(&a, LAG_ARENA_LIMIT_BYTES);
-    gr_list_groups_request lreq;
-    gr_list_groups_request_init(&lreq);
-    gr_list_groups_response lres;
-    gr_list_groups_response_init(&lres);
-    lres.groups.count = 0;
-    if (gr_gc_list_groups(br->groups, &lreq, 5, &a, &lres) == GR_ERR_NONE) {
-        for (int32_t g = 0; g < lres.groups.count && g < GR_METRICS_GROUPS_MAX; g++) {
-            gr_str id = lres.groups.items[g].group_id;
-            gr_lag_row *rows;
-            int32_t n = gr_group_lag(br, id, &a, &rows);
-            int64_t sum = 0;
-            for (int32_t r = 0; r < n; r++) {
-                sum += rows[r].lag;
-                if (r + 1 == n || !str_eq(rows[r].topic, rows[r + 1].topic)) {
-                    put_lag(b, id, rows[r].topic, sum);
-                    sum = 0;
-                }
+    gr_list_groups_response_listed_group *groups;
+    int32_t group_count = gr_group_list(br, &a, &groups);
+    for (int32_t g = 0; g < group_count && g < GR_METRICS_GROUPS_MAX; g++) {
+        gr_str id = groups[g].group_id;
+        gr_lag_row *rows;
+        int32_t n = gr_group_lag(br, id, &a, &rows);
+        int64_t sum = 0;
+        for (int32_t r = 0; r < n; r++) {
+            sum += rows[r].lag;
+            if (r + 1 == n || !str_eq(rows[r].topic, rows[r + 1].topic)) {
+                put_lag(b, id, rows[r].topic, sum);
+                sum = 0;
             }
         }
     }

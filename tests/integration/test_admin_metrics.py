@@ -271,3 +271,27 @@ def test_gregor_top_refuses_bad_url(gregor_bin):
     assert r.rc == 2 and "usage" in r.stderr
     r = cli_helpers.run(gregor_bin, ["top", "--admin", "http://127.0.0.1:%d" % helpers.free_port(), "--once"])
     assert r.rc == 1 and "cannot connect" in r.stderr
+
+
+@pytest.mark.broker_config(ADMIN)
+def test_console_page_and_lag_history(broker, unique_topic):
+    status, headers, body = get("/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    page = body.decode()
+    assert "Gregor console" in page and "/api/lag-history" in page
+    # Self-contained: nothing loaded from another origin (the SVG namespace is not a fetch).
+    assert "src=" not in page and "href=" not in page
+
+    topic = unique_topic("hist")
+    group = "g-" + topic
+    produce(broker.bootstrap, topic, RECORDS)
+    consume_and_commit(broker.bootstrap, topic, group, RECORDS // 2)
+
+    def sampled():
+        h = json.loads(get("/api/lag-history")[2])
+        assert len(h["times_ms"]) >= 1 and h["interval_ms"] > 0
+        mine = [g for g in h["groups"] if g["group"] == group]
+        return mine and len(mine[0]["lag"]) == len(h["times_ms"]) and mine[0]["lag"][-1] == RECORDS // 2
+
+    # The history is sampled every few seconds: wait for a sample taken after the commit.
+    helpers.wait_until(sampled, timeout_s=30, interval_s=0.5, what="a lag sample of the group")
