@@ -101,13 +101,13 @@ static void api_topics(gr_broker *b, gr_buf *j) {
         for (int32_t p = 0; p < count; p++) {
             gr_partition *part = gr_topic_partition(list[i], p);
             if (!part || !part->log) continue;
-            gr_buf_printf(j,
-                          "%s{\"partition\":%d,\"leader_epoch\":%d,\"log_start_offset\":%lld,"
-                          "\"high_watermark\":%lld,\"log_end_offset\":%lld,\"size_bytes\":%lld}",
-                          first ? "" : ",", p, part->leader_epoch, (long long)gr_plog_start_offset(part->log),
-                          (long long)gr_plog_end_offset(part->log),
-                          (long long)gr_plog_log_end_offset(part->log),
-                          (long long)gr_plog_size_bytes(part->log));
+            gr_buf_printf(
+                j,
+                "%s{\"partition\":%d,\"leader_epoch\":%d,\"log_start_offset\":%lld,"
+                "\"high_watermark\":%lld,\"log_end_offset\":%lld,\"size_bytes\":%lld}",
+                first ? "" : ",", p, __atomic_load_n(&part->leader_epoch, __ATOMIC_ACQUIRE),
+                (long long)gr_plog_start_offset(part->log), (long long)gr_plog_end_offset(part->log),
+                (long long)gr_plog_log_end_offset(part->log), (long long)gr_plog_size_bytes(part->log));
             first = false;
         }
         gr_buf_printf(j, "]}");
