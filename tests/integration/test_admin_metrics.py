@@ -8,7 +8,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+
+# Installed in .venv by scripts/install-deps; Debian's interpreter (the python_clients suite) may lack it.
+text_string_to_metric_families = pytest.importorskip("prometheus_client.parser").text_string_to_metric_families
 
 import helpers
 import kafkawire
