@@ -300,3 +300,20 @@ def test_console_page_and_lag_history(broker, unique_topic):
 
     # The history is sampled every few seconds: wait for a sample taken after the commit.
     helpers.wait_until(sampled, timeout_s=30, interval_s=0.5, what="a lag sample of the group")
+
+
+@pytest.mark.broker_config(ADMIN)
+def test_slow_client_is_closed_at_its_deadline(broker, raw_conn):
+    kafka = raw_conn()
+    # Every slot taken by clients that never finish their request head (slowloris).
+    slow = [raw_http(b"GET /metrics HTTP/1.1\r\nX-Slow: ", read=False) for _ in range(16)]
+    try:
+        api_versions(kafka)
+        for s in slow:
+            s.settimeout(30)  # the broker's deadline is 10 s from accept
+            assert s.recv(100) == b""  # closed without an answer
+        assert get("/health")[0] == 200  # the slots are free again
+        api_versions(kafka)
+    finally:
+        for s in slow:
+            s.close()
